@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Text;
+using Relay.Native.Protocol;
+using Relay.Native.Query;
+using Relay.Server.Transport;
+
+namespace Relay.Server.Relay;
+
+/// <summary>
+/// The protocol boundary: turns each client message into work for the relay threads, and every
+/// message it cannot accept into a NIP-01 answer (NOTICE, CLOSED) on a connection that stays open.
+/// Runs on the connection's receive loop; it only parses the envelope and routes.
+/// </summary>
+internal sealed class ClientHandler : IWebSocketHandler
+{
+    private readonly RelayServer _relay;
+    private readonly FilterLimits _filterLimits;
+
+    public ClientHandler(RelayServer relay, FilterLimits filterLimits)
+    {
+        _relay = relay;
+        _filterLimits = filterLimits;
+    }
+
+    public void OnOpen(WsConnection connection) => connection.State = new ClientSession(connection);
+
+    public void OnClose(WsConnection connection)
+    {
+        if (connection.State is not ClientSession session) return;
+        session.Closed = true;
+        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Disconnect, Session = session });
+    }
+
+    public void OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8)
+    {
+        if (connection.State is not ClientSession session) return;
+        Metrics.ClientMessages.Add(1);
+        if (!ClientMessageReader.TryRead(utf8, out ClientMessage msg, out string? notice))
+        {
+            // A REQ/COUNT/CLOSE whose subscription id could be read gets CLOSED; anything else a NOTICE.
+            if (msg.Verb is ClientVerb.Req or ClientVerb.Count && !msg.SubscriptionIdRaw.IsEmpty)
+                session.SendClosed(msg.SubscriptionIdRaw, notice ?? "invalid: malformed message");
+            else
+                Notice(session, notice ?? "invalid: malformed message");
+            return;
+        }
+        switch (msg.Verb)
+        {
+            case ClientVerb.Event: OnEvent(session, msg.EventJson); break;
+            case ClientVerb.Req: OnReq(session, msg, isCount: false); break;
+            case ClientVerb.Count: OnReq(session, msg, isCount: true); break;
+            case ClientVerb.Close: OnCloseSubscription(session, msg.SubscriptionIdRaw); break;
+            case ClientVerb.Auth: Notice(session, "unsupported: AUTH is not enabled on this relay"); break;
+            default: Notice(session, "invalid: unknown message type"); break;
+        }
+    }
+
+    private void OnEvent(ClientSession session, ReadOnlySpan<byte> eventJson)
+    {
+        Metrics.EventsReceived.Add(1);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(eventJson.Length);
+        eventJson.CopyTo(buffer);
+        _relay.IngesterFor(session).Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
+    }
+
+    private void OnReq(ClientSession session, in ClientMessage msg, bool isCount)
+    {
+        var subIdRaw = msg.SubscriptionIdRaw;
+        if (isCount && _relay.Config.Relay.MaxFilterLimitCount == 0)
+        {
+            session.SendClosed(subIdRaw, "unsupported: COUNT is disabled on this relay");
+            return;
+        }
+        if (!FilterParser.TryParse(msg.FiltersJson, _filterLimits, out Filter[] filters, out string? error))
+        {
+            session.SendClosed(subIdRaw, error ?? "invalid: bad filter");
+            return;
+        }
+        if (isCount)
+        {
+            _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Count, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
+            return;
+        }
+        string subId = Encoding.UTF8.GetString(subIdRaw);
+        if (!session.OpenSubscriptions.Contains(subId) && session.OpenSubscriptions.Count >= _relay.Config.Relay.MaxSubsPerConnection)
+        {
+            session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {_relay.Config.Relay.MaxSubsPerConnection})");
+            return;
+        }
+        session.OpenSubscriptions.Add(subId);
+        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
+    }
+
+    private void OnCloseSubscription(ClientSession session, ReadOnlySpan<byte> subIdRaw)
+    {
+        session.OpenSubscriptions.Remove(Encoding.UTF8.GetString(subIdRaw));
+        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Close, Session = session, SubIdRaw = subIdRaw.ToArray() });
+    }
+
+    private static void Notice(ClientSession session, string message)
+    {
+        Metrics.Notices.Add(1);
+        session.SendNotice(message);
+    }
+}

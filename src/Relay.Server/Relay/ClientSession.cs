@@ -1,0 +1,79 @@
+using System.Buffers;
+using Relay.Native.Protocol;
+using Relay.Native.Query;
+using Relay.Server.Transport;
+
+namespace Relay.Server.Relay;
+
+/// <summary>
+/// What the relay knows about one WebSocket connection. The open-subscription set is touched only on
+/// the connection's receive loop (REQ, CLOSE come in order there); other threads only send replies.
+/// </summary>
+internal sealed class ClientSession
+{
+    public ClientSession(WsConnection connection) => Connection = connection;
+
+    public WsConnection Connection { get; }
+    public long Id => Connection.Id;
+    public HashSet<string> OpenSubscriptions { get; } = new(StringComparer.Ordinal);
+    public volatile bool Closed;
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+
+    /// <summary>A per-thread scratch writer for one outgoing message.</summary>
+    public static ArrayBufferWriter<byte> Scratch()
+    {
+        var b = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        b.ResetWrittenCount();
+        return b;
+    }
+
+    public void SendOk(ReadOnlySpan<byte> id32, bool accepted, string message)
+    {
+        var b = Scratch();
+        RelayMessageWriter.Ok(b, id32, accepted, message);
+        Connection.SendText(b.WrittenSpan);
+    }
+
+    public void SendNotice(string message)
+    {
+        var b = Scratch();
+        RelayMessageWriter.Notice(b, message);
+        Connection.SendText(b.WrittenSpan);
+    }
+
+    public void SendClosed(ReadOnlySpan<byte> subIdRaw, string message)
+    {
+        var b = Scratch();
+        RelayMessageWriter.Closed(b, subIdRaw, message);
+        Connection.SendText(b.WrittenSpan);
+    }
+}
+
+/// <summary>One REQ that stays open after EOSE: its filters and the bytes that frame its live events.</summary>
+internal sealed class Subscription
+{
+    private static readonly byte[] s_eventSuffix = "]"u8.ToArray();
+
+    public Subscription(ClientSession session, byte[] subIdRaw, Filter[] filters)
+    {
+        Session = session;
+        SubIdRaw = subIdRaw;
+        Filters = filters;
+        var b = new ArrayBufferWriter<byte>(subIdRaw.Length + 16);
+        RelayMessageWriter.EventPrefix(b, subIdRaw);
+        EventPrefix = b.WrittenSpan.ToArray();
+    }
+
+    public ClientSession Session { get; }
+    public byte[] SubIdRaw { get; }
+    public string SubId => System.Text.Encoding.UTF8.GetString(SubIdRaw);
+    public Filter[] Filters { get; }
+    /// <summary><c>["EVENT","&lt;sub&gt;",</c>: stored JSON goes between this and <c>]</c>.</summary>
+    public byte[] EventPrefix { get; }
+    /// <summary>Highest levId the initial query could see; live delivery starts above it.</summary>
+    public ulong SnapshotLevId { get; set; }
+    public volatile bool Removed;
+
+    public bool SendEvent(ReadOnlySpan<byte> json) => Session.Connection.SendText(EventPrefix, json, s_eventSuffix);
+}

@@ -1,0 +1,88 @@
+using System.Text;
+
+namespace Relay.Server.Relay;
+
+/// <summary>A process-wide counter; Add is one interlocked instruction, nothing allocated.</summary>
+internal sealed class MetricCounter(string name, string help)
+{
+    private long _value;
+    public string Name { get; } = name;
+    public string Help { get; } = help;
+    public long Value => Volatile.Read(ref _value);
+    public void Add(long delta) => Interlocked.Add(ref _value, delta);
+}
+
+/// <summary>Count and sum of observations (a Prometheus summary without quantiles).</summary>
+internal sealed class MetricSummary(string name, string help)
+{
+    private long _count, _sum;
+    public string Name { get; } = name;
+    public string Help { get; } = help;
+    public void Record(long value) { Interlocked.Increment(ref _count); Interlocked.Add(ref _sum, value); }
+    public long Count => Volatile.Read(ref _count);
+    public long Sum => Volatile.Read(ref _sum);
+}
+
+/// <summary>
+/// The relay's metrics, served as Prometheus text on /metrics. Names follow strfry's where it has
+/// one, so existing dashboards keep working; process allocation and GC figures let a load run read
+/// allocations per event.
+/// </summary>
+internal static class Metrics
+{
+    public static readonly MetricCounter EventsWritten = new("strfry_write_events_total", "Events stored.");
+    public static readonly MetricCounter EventsRejected = new("strfry_write_rejected_total", "Events refused (invalid, superseded, deleted).");
+    public static readonly MetricCounter EventsDuplicate = new("strfry_write_dups_total", "Duplicate events received.");
+    public static readonly MetricCounter WriteTimeMicroseconds = new("strfry_write_time_microseconds_total", "Time spent writing batches, including fsync.");
+    public static readonly MetricSummary WriteBatchSize = new("strfry_write_batch_size", "Events per write transaction.");
+    public static readonly MetricCounter EventsReceived = new("relay_events_received_total", "EVENT messages received.");
+    public static readonly MetricCounter EventsSent = new("relay_events_sent_total", "EVENT messages sent to subscribers.");
+    public static readonly MetricCounter ReqsServed = new("relay_reqs_total", "REQs answered up to EOSE.");
+    public static readonly MetricCounter ClientMessages = new("nostr_client_messages_total", "Messages received from clients.");
+    public static readonly MetricCounter Notices = new("relay_notices_total", "NOTICE messages sent.");
+
+    private static readonly MetricCounter[] s_counters =
+        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices];
+
+    public static string Render(int connections, long slowClientTerminations)
+    {
+        var sb = new StringBuilder(2048);
+        foreach (var c in s_counters)
+        {
+            sb.Append("# HELP ").Append(c.Name).Append(' ').Append(c.Help).Append('\n');
+            sb.Append("# TYPE ").Append(c.Name).Append(" counter\n");
+            sb.Append(c.Name).Append(' ').Append(c.Value).Append('\n');
+        }
+        sb.Append("# TYPE ").Append(WriteBatchSize.Name).Append(" summary\n");
+        sb.Append(WriteBatchSize.Name).Append("_count ").Append(WriteBatchSize.Count).Append('\n');
+        sb.Append(WriteBatchSize.Name).Append("_sum ").Append(WriteBatchSize.Sum).Append('\n');
+        Gauge(sb, "strfry_connections_current", "Open WebSocket connections.", connections);
+        Counter(sb, "strfry_slow_client_terminations_total", "Connections dropped for unread output.", slowClientTerminations);
+        Counter(sb, "relay_process_allocated_bytes_total", "Bytes allocated by the process (GC.GetTotalAllocatedBytes).", GC.GetTotalAllocatedBytes(false));
+        for (int gen = 0; gen <= 2; gen++)
+        {
+            sb.Append("relay_gc_collections_total{generation=\"").Append(gen).Append("\"} ").Append(GC.CollectionCount(gen)).Append('\n');
+        }
+        Gauge(sb, "relay_gc_heap_bytes", "Managed heap size.", GC.GetTotalMemory(false));
+        Gauge(sb, "relay_process_working_set_bytes", "Resident set size.", Environment.WorkingSet);
+        return sb.ToString();
+    }
+
+    private static void Gauge(StringBuilder sb, string name, string help, long value) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" gauge\n")
+          .Append(name).Append(' ').Append(value).Append('\n');
+
+    private static void Counter(StringBuilder sb, string name, string help, long value) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n")
+          .Append(name).Append(' ').Append(value).Append('\n');
+}
+
+/// <summary>Log lines to stderr, timestamped; the relay logs little and never on the hot path.</summary>
+internal static class RelayLog
+{
+    public static volatile bool Quiet;
+    public static void Info(string message) { if (!Quiet) Write("INFO", message); }
+    public static void Error(string message) => Write("ERROR", message);
+    private static void Write(string level, string message) =>
+        Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level} {message}");
+}

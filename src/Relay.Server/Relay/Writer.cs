@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Diagnostics;
+using Relay.Native.Events;
+using Relay.Native.Storage;
+
+namespace Relay.Server.Relay;
+
+/// <summary>
+/// The single LMDB writer. Each loop takes every verified event waiting (group commit), writes them
+/// in one transaction committed without fsync (readers and the monitors can see them at once), hands
+/// the visible ones to the monitors, then fsyncs, and only then answers OK: `OK true` means durable,
+/// while live delivery does not wait for the disk.
+/// </summary>
+internal sealed class Writer
+{
+    private const int MaxBatch = 4096;
+
+    private readonly WorkQueue<WriteJob> _inbox = new(MaxBatch * 2);
+    private readonly EventStore _store;
+    private readonly Thread _thread;
+    private ReqMonitor[] _monitors = [];
+    private volatile bool _purgeRequested;
+
+    public Writer(EventStore store)
+    {
+        _store = store;
+        _thread = new Thread(Run) { Name = "Writer", IsBackground = true };
+    }
+
+    public void Start(ReqMonitor[] monitors) { _monitors = monitors; _thread.Start(); }
+
+    public void Post(in WriteJob job)
+    {
+        if (!_inbox.Enqueue(job)) ReturnBuffers(job);
+    }
+
+    public void RequestPurge() { _purgeRequested = true; _inbox.Wake(); }
+    public void Stop() { _inbox.Complete(); _thread.Join(); }
+
+    private void Run()
+    {
+        var jobs = new WriteJob[MaxBatch];
+        var items = new WriteItem[MaxBatch];
+        var results = new WriteResult[MaxBatch];
+        int n;
+        while ((n = _inbox.DrainTo(jobs, 1000)) >= 0)
+        {
+            if (_purgeRequested) Purge();
+            if (n == 0) continue;
+            try
+            {
+                WriteBatch(jobs.AsSpan(0, n), items, results);
+            }
+            catch (Exception e)
+            {
+                // A failed transaction stored nothing of this batch: say so to every client in it.
+                RelayLog.Error($"writer: {e}");
+                for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, "error: could not store the event");
+            }
+            finally
+            {
+                for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
+            }
+        }
+    }
+
+    private void WriteBatch(Span<WriteJob> jobs, WriteItem[] items, WriteResult[] results)
+    {
+        int n = jobs.Length;
+        for (int i = 0; i < n; i++)
+            items[i] = new WriteItem(jobs[i].Packed.AsMemory(0, jobs[i].PackedLength), jobs[i].Json.AsMemory(0, jobs[i].JsonLength));
+
+        long start = Stopwatch.GetTimestamp();
+        _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
+
+        var visible = CommittedBatch.Rent();
+        for (int i = 0; i < n; i++)
+        {
+            var status = results[i].Status;
+            if (status == WriteStatus.Stored || status == WriteStatus.Ephemeral)
+                visible.Add(jobs[i].Packed.AsSpan(0, jobs[i].PackedLength), jobs[i].Json.AsSpan(0, jobs[i].JsonLength), results[i].LevId);
+        }
+        if (visible.Count > 0 && _monitors.Length > 0)
+        {
+            visible.SetReaders(_monitors.Length);
+            foreach (var m in _monitors) m.PostEvents(visible);
+        }
+        else
+        {
+            visible.SetReaders(1);
+            visible.Release();
+        }
+
+        _store.Sync();
+        Metrics.WriteTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        Metrics.WriteBatchSize.Record(n);
+
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly var r = ref results[i];
+            bool accepted = r.Status is WriteStatus.Stored or WriteStatus.Ephemeral or WriteStatus.Duplicate;
+            switch (r.Status)
+            {
+                case WriteStatus.Stored: Metrics.EventsWritten.Add(1); break;
+                case WriteStatus.Duplicate: Metrics.EventsDuplicate.Add(1); break;
+                case WriteStatus.Ephemeral: break;
+                default: Metrics.EventsRejected.Add(1); break;
+            }
+            jobs[i].Session?.SendOk(jobs[i].Id.Span, accepted, r.Message ?? "");
+        }
+    }
+
+    private void Purge()
+    {
+        _purgeRequested = false;
+        try
+        {
+            int purged = _store.PurgeExpired(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            if (purged > 0) RelayLog.Info($"cron: purged {purged} expired events");
+        }
+        catch (Exception e)
+        {
+            RelayLog.Error($"cron: purge failed: {e.Message}");
+        }
+    }
+
+    private static void ReturnBuffers(in WriteJob job)
+    {
+        if (job.Packed is not null) ArrayPool<byte>.Shared.Return(job.Packed);
+        if (job.Json is not null) ArrayPool<byte>.Shared.Return(job.Json);
+    }
+}
