@@ -38,7 +38,7 @@ internal sealed class ClientHandler : IWebSocketHandler
         if (!ClientMessageReader.TryRead(utf8, out ClientMessage msg, out string? notice))
         {
             // A REQ/COUNT/CLOSE whose subscription id could be read gets CLOSED; anything else a NOTICE.
-            if (msg.Verb is ClientVerb.Req or ClientVerb.Count && !msg.SubscriptionIdRaw.IsEmpty)
+            if (msg.ReplyWithClosed)
                 session.SendClosed(msg.SubscriptionIdRaw, notice ?? "invalid: malformed message");
             else
                 Notice(session, notice ?? "invalid: malformed message");

@@ -61,6 +61,8 @@ public sealed class RelayServer : IAsyncDisposable
         {
             MaxFilters = config.Relay.MaxReqFilterSize,
             MaxTagConditions = config.Relay.MaxTagsPerFilter,
+            // Follow lists of big accounts put thousands of authors in one filter; the payload cap bounds it anyway.
+            MaxValuesPerField = 10000,
         };
         _listener = new WebSocketListener(new ListenerOptions
         {
