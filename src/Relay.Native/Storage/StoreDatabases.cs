@@ -1,0 +1,68 @@
+using LightningDB;
+
+namespace Relay.Native.Storage;
+
+/// <summary>
+/// The named databases of the environment. Key layouts are in <see cref="IndexKeys"/>; every
+/// index database is key-only (empty values).
+/// <code>
+/// events       levId                                   -> packed event
+/// payloads     levId                                   -> event JSON
+/// id           id                                      -> levId
+/// created_at   created_at ‖ levId                      -> -
+/// author       pubkey ‖ created_at ‖ levId             -> -
+/// kind         kind u16 ‖ created_at ‖ levId           -> -
+/// author_kind  pubkey ‖ kind u16 ‖ created_at ‖ levId  -> -
+/// tag          letter ‖ value ‖ created_at ‖ levId     -> -
+/// replaceable  pubkey ‖ kind u16 (‖ d)                 -> levId of the current version
+/// expiration   expiration ‖ levId                      -> -
+/// deleted      deleter ‖ 0 ‖ id | deleter ‖ 1 ‖ kind ‖ d -> deletion created_at
+/// meta         "schema" -> u32, "levid" -> last levId handed out
+/// </code>
+/// Kinds are u16 in keys, not u32: NIP-01 kinds are 0..65535 and the packed record already
+/// limits them to that.
+/// </summary>
+internal sealed class StoreDatabases
+{
+    public const int Count = 12;
+
+    public required LightningDatabase Events { get; init; }
+    public required LightningDatabase Payloads { get; init; }
+    public required LightningDatabase Id { get; init; }
+    public required LightningDatabase CreatedAt { get; init; }
+    public required LightningDatabase Author { get; init; }
+    public required LightningDatabase Kind { get; init; }
+    public required LightningDatabase AuthorKind { get; init; }
+    public required LightningDatabase Tag { get; init; }
+    public required LightningDatabase Replaceable { get; init; }
+    public required LightningDatabase Expiration { get; init; }
+    public required LightningDatabase Deleted { get; init; }
+    public required LightningDatabase Meta { get; init; }
+
+    public static StoreDatabases Open(LightningTransaction txn)
+    {
+        var create = new DatabaseConfiguration { Flags = DatabaseOpenFlags.Create };
+        LightningDatabase Db(string name) => txn.OpenDatabase(name, create, closeOnDispose: true);
+        return new StoreDatabases
+        {
+            Events = Db("events"),
+            Payloads = Db("payloads"),
+            Id = Db("id"),
+            CreatedAt = Db("created_at"),
+            Author = Db("author"),
+            Kind = Db("kind"),
+            AuthorKind = Db("author_kind"),
+            Tag = Db("tag"),
+            Replaceable = Db("replaceable"),
+            Expiration = Db("expiration"),
+            Deleted = Db("deleted"),
+            Meta = Db("meta"),
+        };
+    }
+
+    public void Dispose()
+    {
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta })
+            db.Dispose();
+    }
+}
