@@ -1,4 +1,3 @@
-using System.Text;
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Protocol;
@@ -100,10 +99,10 @@ public sealed class RelayServer : IAsyncDisposable
     private HttpResponse? HandleHttp(HttpRequestInfo request)
     {
         if (request.Path == "/metrics")
-            return new HttpResponse(200, "text/plain; version=0.0.4", Encoding.UTF8.GetBytes(
-                Metrics.Render(_listener.ConnectionCount, WebSocketListener.SlowClientTerminations)));
+            return HttpResponse.Text(200, Metrics.Render(_listener.ConnectionCount, WebSocketListener.SlowClientTerminations),
+                "text/plain; version=0.0.4; charset=utf-8");
         if (request.Path == "/health")
-            return new HttpResponse(200, "text/plain", "ok\n"u8.ToArray());
+            return HttpResponse.Text(200, "ok\n");
         return null;
     }
 
