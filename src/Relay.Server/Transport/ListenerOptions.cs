@@ -1,0 +1,39 @@
+namespace Relay.Server.Transport;
+
+public sealed class ListenerOptions
+{
+    public string Bind { get; init; } = "127.0.0.1";
+
+    /// <summary>0 = an ephemeral port (tests); read the bound one from <see cref="WebSocketListener.Port"/>.</summary>
+    public int Port { get; init; } = 7777;
+
+    /// <summary>Bytes per message after reassembly; a larger one closes the connection with 1009.</summary>
+    public int MaxWebsocketPayloadSize { get; init; } = 131072;
+
+    /// <summary>Seconds between ping rounds; 0 = off. A connection silent for a whole round is dropped.</summary>
+    public int AutoPingSeconds { get; init; } = 55;
+
+    /// <summary>Bytes queued for a connection and not yet sent; passing it aborts the connection.</summary>
+    public long MaxPendingOutboundBytes { get; init; } = 33554432;
+
+    /// <summary>JSON bytes served for <c>Accept: application/nostr+json</c> (NIP-11).</summary>
+    public Func<HttpRequestInfo, ReadOnlyMemory<byte>>? Nip11Document { get; init; }
+
+    /// <summary>e.g. "x-real-ip" behind a reverse proxy: the client IP is taken from that header.</summary>
+    public string RealIpHeader { get; init; } = "";
+
+    /// <summary>Hook for other GET paths (/metrics, /health); a null return serves the default page.</summary>
+    public Func<HttpRequestInfo, HttpResponse?>? HttpHandler { get; init; }
+
+    /// <summary>A connection that has not completed its HTTP request by then is dropped.</summary>
+    public int HandshakeTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>How long a closing connection may take to answer our close frame / drain before it is cut.</summary>
+    public int CloseTimeoutMilliseconds { get; init; } = 2000;
+
+    /// <summary>
+    /// Exceptions thrown by the handler or the hooks, and unexpected transport faults. Ordinary
+    /// disconnects and protocol violations are not reported. Must not throw.
+    /// </summary>
+    public Action<Exception>? OnError { get; init; }
+}
