@@ -104,7 +104,7 @@ public sealed class RelayProcess : IDisposable
     {
         get
         {
-            string dll = typeof(Relay.Server.Program).Assembly.Location;
+            string dll = Path.Combine(AppContext.BaseDirectory, "relay.dll");
             if (File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json"))) return dll;
             throw new FileNotFoundException("relay.runtimeconfig.json not found beside " + dll);
         }

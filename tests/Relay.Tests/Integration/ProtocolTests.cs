@@ -91,9 +91,13 @@ public class ProtocolTests
     {
         await using var relay = TestRelay.Start();
         await using var c = await relay.ConnectAsync();
-        await c.SendAsync("[\"REQ\",\"x\"," + new string('[', 20000) + new string(']', 20000) + "]");
+        await c.SendAsync(new string('[', 20000) + new string(']', 20000));
         var reply = await c.ExpectAsync("NOTICE");
         Assert.False(string.IsNullOrEmpty(reply[1].GetString()));
+        // Nested inside a REQ, where the subscription id is readable, the REQ is refused with CLOSED.
+        await c.SendAsync("[\"REQ\",\"x\"," + new string('[', 20000) + new string(']', 20000) + "]");
+        reply = await c.ExpectAsync("CLOSED");
+        Assert.StartsWith("invalid:", reply[2].GetString());
         Assert.Empty(await c.QueryAsync("ok", "{\"kinds\":[1]}"));
     }
 
@@ -140,15 +144,15 @@ public class ProtocolTests
     {
         await using var relay = TestRelay.Start(c => c.Relay.MaxSubsPerConnection = 3);
         await using var c = await relay.ConnectAsync();
-        for (int i = 0; i < 3; i++) await c.QueryAsync("s" + i, "{\"kinds\":[1]}");
+        for (int i = 0; i < 3; i++) await c.SubscribeAsync("s" + i, "{\"kinds\":[1]}");
         await c.SendAsync("[\"REQ\",\"s3\",{\"kinds\":[1]}]");
         var closed = await c.ExpectAsync("CLOSED");
         Assert.Equal("s3", closed[1].GetString());
         Assert.StartsWith("blocked:", closed[2].GetString());
         // Re-using an open id replaces it instead of counting twice; closing frees a slot.
-        await c.QueryAsync("s0", "{\"kinds\":[2]}");
+        await c.SubscribeAsync("s0", "{\"kinds\":[2]}");
         await c.SendAsync("[\"CLOSE\",\"s1\"]");
-        await c.QueryAsync("s4", "{\"kinds\":[1]}");
+        await c.SubscribeAsync("s4", "{\"kinds\":[1]}");
     }
 
     [Fact]
@@ -158,7 +162,7 @@ public class ProtocolTests
         await using var sub = await relay.ConnectAsync();
         await using var pub = await relay.ConnectAsync();
         var keys = new TestKeys();
-        Assert.Empty(await sub.QueryAsync("live", $"{{\"authors\":[\"{keys.PubKey}\"]}}"));
+        Assert.Empty(await sub.SubscribeAsync("live", $"{{\"authors\":[\"{keys.PubKey}\"]}}"));
 
         var ev = keys.Sign(1, "live one");
         Assert.True((await pub.PublishAsync(ev)).Accepted);
@@ -179,8 +183,8 @@ public class ProtocolTests
         await using var sub = await relay.ConnectAsync();
         await using var pub = await relay.ConnectAsync();
         var keys = new TestKeys();
-        await sub.QueryAsync("x", "{\"kinds\":[1]}");
-        await sub.QueryAsync("x", "{\"kinds\":[7]}");
+        await sub.SubscribeAsync("x", "{\"kinds\":[1]}");
+        await sub.SubscribeAsync("x", "{\"kinds\":[7]}");
         Assert.True((await pub.PublishAsync(keys.Sign(1, "note"))).Accepted);
         var reaction = keys.Sign(7, "+");
         Assert.True((await pub.PublishAsync(reaction)).Accepted);
@@ -189,7 +193,7 @@ public class ProtocolTests
     }
 
     [Fact]
-    public async Task Several_filters_are_ored_without_duplicates_newest_first()
+    public async Task Several_filters_are_ored_without_duplicates()
     {
         await using var relay = TestRelay.Start();
         await using var c = await relay.ConnectAsync();
@@ -200,7 +204,9 @@ public class ProtocolTests
         foreach (var e in new[] { a, b, d }) Assert.True((await c.PublishAsync(e)).Accepted);
 
         var got = await c.QueryAsync("or", "{\"#t\":[\"x\"]}", "{\"kinds\":[1]}", $"{{\"authors\":[\"{keys.PubKey}\"]}}");
-        Assert.Equal(new[] { d.Id, b.Id, a.Id }, got.Select(e => e.GetProperty("id").GetString()).ToArray());
+        // Like strfry, filters run one after another (each newest first); an event matching several is sent once.
+        Assert.Equal(new[] { a.Id, b.Id, d.Id }.Order(), got.Select(e => e.GetProperty("id").GetString()!).Order());
+        Assert.Equal(new[] { d.Id, a.Id }, got.Take(2).Select(e => e.GetProperty("id").GetString()).ToArray());
     }
 
     [Fact]

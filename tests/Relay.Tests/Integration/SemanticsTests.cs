@@ -64,7 +64,7 @@ public class SemanticsTests
         await using var sub = await relay.ConnectAsync();
         await using var pub = await relay.ConnectAsync();
         var keys = new TestKeys();
-        await sub.QueryAsync("e", "{\"kinds\":[20001]}");
+        await sub.SubscribeAsync("e", "{\"kinds\":[20001]}");
         var ev = keys.Sign(20001, "ephemeral");
         Assert.True((await pub.PublishAsync(ev)).Accepted);
         var got = await sub.ExpectAsync("EVENT");

@@ -79,8 +79,16 @@ public sealed class TestClient : IAsyncDisposable
         return (ok[2].GetBoolean(), ok[3].GetString()!);
     }
 
-    /// <summary>Sends a REQ and collects the stored events up to EOSE.</summary>
+    /// <summary>Sends a REQ, collects the stored events up to EOSE, then CLOSEs the subscription.</summary>
     public async Task<List<JsonElement>> QueryAsync(string subId, params string[] filters)
+    {
+        var events = await SubscribeAsync(subId, filters);
+        await SendAsync($"[\"CLOSE\",\"{subId}\"]");
+        return events;
+    }
+
+    /// <summary>Sends a REQ and collects the stored events up to EOSE; the subscription stays open.</summary>
+    public async Task<List<JsonElement>> SubscribeAsync(string subId, params string[] filters)
     {
         await SendAsync($"[\"REQ\",\"{subId}\",{string.Join(',', filters)}]");
         var events = new List<JsonElement>();
