@@ -32,7 +32,12 @@ public static class LmdbLoader
     public static void EnsureSupportedVersion(LightningEnvironment env)
     {
         var v = env.Version;
-        if (v.Major != 1 || v.Minor != 0)
-            throw new NotSupportedException($"LMDB {v.Major}.{v.Minor}.{v.Patch} is loaded, but Relay needs LMDB 1.0.x (its on-disk format); refusing to open the database.");
+        EnsureSupportedVersion(v.Major, v.Minor, v.Patch);
+    }
+
+    public static void EnsureSupportedVersion(int major, int minor, int patch)
+    {
+        if (major != 1 || minor != 0)
+            throw new NotSupportedException($"LMDB {major}.{minor}.{patch} is loaded, but Relay needs LMDB 1.0.x (its on-disk format); refusing to open the database.");
     }
 }
