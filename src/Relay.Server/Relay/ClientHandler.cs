@@ -60,7 +60,7 @@ internal sealed class ClientHandler : IWebSocketHandler
         Metrics.EventsReceived.Add(1);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(eventJson.Length);
         eventJson.CopyTo(buffer);
-        _relay.IngesterFor(session).Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
+        _relay.NextIngester().Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
     }
 
     private void OnReq(ClientSession session, in ClientMessage msg, bool isCount)

@@ -32,7 +32,15 @@ internal sealed class Ingester
     }
 
     public void Start() => _thread.Start();
-    public void Post(in IngestJob job) { if (!_inbox.Enqueue(job)) ArrayPool<byte>.Shared.Return(job.Buffer); }
+    public void Post(in IngestJob job)
+    {
+        _writer.NoteIngestStarted();
+        if (!_inbox.Enqueue(job))
+        {
+            _writer.NoteIngestFinished();
+            ArrayPool<byte>.Shared.Return(job.Buffer);
+        }
+    }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
     private void Run()
@@ -60,6 +68,8 @@ internal sealed class Ingester
                     }
                     finally
                     {
+                        // After the hand-off to the writer, so the writer never sees 0 while it is in between.
+                        _writer.NoteIngestFinished();
                         ArrayPool<byte>.Shared.Return(job.Buffer);
                         job = default;
                     }

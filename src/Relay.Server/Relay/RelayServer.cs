@@ -82,7 +82,14 @@ public sealed class RelayServer : IAsyncDisposable
     public int Port => _listener.Port;
     internal EventStore Store => _store;
 
-    internal Ingester IngesterFor(ClientSession s) => _ingesters[(int)(s.Id % _ingesters.Length)];
+    private int _nextIngester;
+
+    /// <summary>
+    /// EVENTs are spread over the ingesters round-robin rather than pinned per connection: nothing in
+    /// an event's outcome depends on arrival order (supersession and deletion are decided by
+    /// created_at and id), and one busy connection can then use every core.
+    /// </summary>
+    internal Ingester NextIngester() => _ingesters[(int)((uint)Interlocked.Increment(ref _nextIngester) % (uint)_ingesters.Length)];
     internal ReqWorker ReqWorkerFor(ClientSession s) => _reqWorkers[(int)(s.Id % _reqWorkers.Length)];
 
     public void Start()

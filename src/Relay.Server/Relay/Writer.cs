@@ -20,6 +20,12 @@ internal sealed class Writer
     private readonly Thread _thread;
     private ReqMonitor[] _monitors = [];
     private volatile bool _purgeRequested;
+    // EVENTs received but not yet through an ingester. While some are, the writer holds its commit
+    // open for up to GatherTicks so they join it: a durable commit costs a fixed fsync (~19 ms here),
+    // and a client with a window of N events gets them all into one commit instead of alternating
+    // between a tiny batch and the rest.
+    private int _ingesting;
+    private static readonly long GatherTicks = Stopwatch.Frequency / 500;   // 2 ms
 
     public Writer(EventStore store)
     {
@@ -34,6 +40,9 @@ internal sealed class Writer
         if (!_inbox.Enqueue(job)) ReturnBuffers(job);
     }
 
+    public void NoteIngestStarted() => Interlocked.Increment(ref _ingesting);
+    public void NoteIngestFinished() => Interlocked.Decrement(ref _ingesting);
+
     public void RequestPurge() { _purgeRequested = true; _inbox.Wake(); }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
@@ -47,6 +56,7 @@ internal sealed class Writer
         {
             if (_purgeRequested) Purge();
             if (n == 0) continue;
+            n = Gather(jobs, n);
             try
             {
                 WriteBatch(jobs.AsSpan(0, n), items, results);
@@ -62,6 +72,18 @@ internal sealed class Writer
                 for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
             }
         }
+    }
+
+    private int Gather(WriteJob[] jobs, int n)
+    {
+        long deadline = Stopwatch.GetTimestamp() + GatherTicks;
+        while (n < jobs.Length && Volatile.Read(ref _ingesting) > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            int more = _inbox.DrainTo(jobs.AsSpan(n), 1);
+            if (more < 0) break;
+            n += more;
+        }
+        return n;
     }
 
     private void WriteBatch(Span<WriteJob> jobs, WriteItem[] items, WriteResult[] results)
