@@ -27,6 +27,36 @@ internal static class SampleEvents
         return writer.Written.ToArray();
     }
 
+    /// <summary>A valid secp256k1 secret key: top bit cleared keeps it below the group order, low bit set keeps it non-zero.</summary>
+    public static byte[] SecretKey(int seed)
+    {
+        var key = new byte[32];
+        new Random(seed).NextBytes(key);
+        key[0] &= 0x7F;
+        key[31] |= 1;
+        return key;
+    }
+
+    public const long SignedNoteCreatedAt = 1_700_000_000;
+
+    /// <summary>
+    /// A signed kind-1 reply as a client sends it (~700 bytes): a root e tag with a relay hint, two p
+    /// tags, two hashtags, and content mixing ASCII, accents, CJK, emoji, a newline and quotes.
+    /// </summary>
+    public static byte[] SignedNote(int seed)
+    {
+        string[][] tags =
+        [
+            ["e", Hex.Encode(Key(3_000_000 + seed).Span), "wss://relay.example.com", "root"],
+            ["p", Hex.Encode(Key(4_000_000 + seed).Span)],
+            ["p", Hex.Encode(Key(5_000_000 + seed).Span)],
+            ["t", "nostr"],
+            ["t", "coffee"],
+        ];
+        const string content = "GM #nostr ☕ Ça va? 日本語も大丈夫 🚀\n\"Stay humble, stack sats\" ⚡";
+        return EventSigner.Sign(SecretKey(seed), kind: 1, SignedNoteCreatedAt + seed, tags, content);
+    }
+
     private static void Add(ref PackedEventWriter writer, byte letter, ReadOnlySpan<byte> value)
     {
         if (!writer.TryAddTag(letter, value)) throw new InvalidOperationException("sample event buffer too small");
