@@ -1,1 +1,46 @@
-return 0;
+using Relay.Load.Cli;
+using Relay.Load.Commands;
+using Relay.Load.SelfTest;
+
+const string Usage = """
+    relay-load: load generator for Nostr relays (any ws:// URL)
+
+      generate    --out events.bin --count 200000 --seed 1 [--authors 5000] [--threads N]
+      verify      --events events.bin [--sample 2000]
+      ingest      --url ws://127.0.0.1:7777 --events events.bin --connections 16 --window 64
+                  [--rate N/s] [--count N] [--duration 60s] [--timeout 10s]
+      query       --url ... --events events.bin --connections 4 --window 8 --duration 30s [--seed 1] [--count N]
+      connections --url ... --count 15000 [--subscribe] [--pid <relay pid>] [--hold 10s] [--concurrency 200]
+      fanout      --url ... --subscribers 1000 --events 200 --rate 50 [--grace 10s]
+
+      common: --report-dir perf/results  --name <scenario label>
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+try
+{
+    var options = new CliArgs(args.AsSpan(1));
+    return args[0] switch
+    {
+        "generate" => GenerateCommand.Run(options),
+        "verify" => VerifyCommand.Run(options),
+        "ingest" => await IngestCommand.RunAsync(options),
+        "query" => await QueryCommand.RunAsync(options),
+        "connections" => await ConnectionsCommand.RunAsync(options),
+        "fanout" => await FanoutCommand.RunAsync(options),
+        "selftest" => await SelfTestCommand.RunAsync(options),
+        "fake-relay" => await FakeRelayCommand.RunAsync(options),
+        _ => throw new CliException($"unknown command '{args[0]}'"),
+    };
+}
+catch (CliException e)
+{
+    Console.Error.WriteLine("error: " + e.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}

@@ -1,0 +1,36 @@
+using Relay.Load.Cli;
+using Relay.Load.Reporting;
+
+namespace Relay.Load.Commands;
+
+/// <summary>What every scenario command shares: the relay URL, report naming, Ctrl+C.</summary>
+public static class CommandContext
+{
+    public static Uri RelayUrl(CliArgs args)
+    {
+        string text = args.Require("url");
+        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? url) || url.Scheme != "ws")
+            throw new CliException($"--url must be a ws:// URL, got '{text}'");
+        return url;
+    }
+
+    public static (string Directory, string Name) ReportTarget(CliArgs args, string scenario) =>
+        (args.GetString("report-dir", Path.Combine("perf", "results")),
+         args.GetString("name", $"{scenario}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
+
+    public static CancellationTokenSource CancelOnCtrlC()
+    {
+        var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        return cancel;
+    }
+
+    public static int Publish(LoadReport report, string directory)
+    {
+        ReportWriter.Publish(report, directory, Console.Out);
+        // A run that never reached the relay must not look like a success to a script.
+        foreach (var counter in report.Counters)
+            if (counter.Key is "connections opened" or "opened" or "subscribers opened" && counter.Value == 0) return 1;
+        return 0;
+    }
+}

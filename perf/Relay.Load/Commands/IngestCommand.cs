@@ -1,0 +1,23 @@
+using Relay.Load.Cli;
+using Relay.Load.Corpus;
+using Relay.Load.Scenarios;
+
+namespace Relay.Load.Commands;
+
+/// <summary><c>ingest --url ws://.. --events events.bin --connections 16 --window 64 [--rate N/s] [--count N] [--duration 60s] [--timeout 10s]</c></summary>
+public static class IngestCommand
+{
+    public static async Task<int> RunAsync(CliArgs args)
+    {
+        Uri url = CommandContext.RelayUrl(args);
+        string events = args.Require("events");
+        (string directory, string name) = CommandContext.ReportTarget(args, "ingest");
+        var options = new IngestOptions(url, name,
+            Math.Max(1, args.GetInt("connections", 16)), Math.Max(1, args.GetInt("window", 64)), args.GetRate("rate", 0),
+            args.GetInt("count", 0), args.GetDuration("duration", TimeSpan.FromSeconds(60)), args.GetDuration("timeout", TimeSpan.FromSeconds(10)));
+        args.RejectUnknown();
+        EventCorpus corpus = EventCorpus.Load(events);
+        using var cancel = CommandContext.CancelOnCtrlC();
+        return CommandContext.Publish(await IngestScenario.RunAsync(options, corpus, cancel.Token).ConfigureAwait(false), directory);
+    }
+}
