@@ -7,6 +7,7 @@ const string Usage = """
 
       generate    --out events.bin --count 200000 --seed 1 [--authors 5000] [--threads N]
       verify      --events events.bin [--sample 2000]
+      commit-latency --dir DIR [--count 100] [--batch 64]   durable LMDB commit time on this disk
       ingest      --url ws://127.0.0.1:7777 --events events.bin --connections 16 --window 64
                   [--rate N/s] [--count N] [--duration 60s] [--timeout 10s]
       query       --url ... --events events.bin --connections 4 --window 8 --duration 30s [--seed 1] [--count N]
@@ -29,6 +30,7 @@ try
     {
         "generate" => GenerateCommand.Run(options),
         "verify" => VerifyCommand.Run(options),
+        "commit-latency" => CommitLatencyCommand.Run(options),
         "ingest" => await IngestCommand.RunAsync(options),
         "query" => await QueryCommand.RunAsync(options),
         "connections" => await ConnectionsCommand.RunAsync(options),
