@@ -146,9 +146,13 @@ public sealed class EventStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
-        var (rc, _, value) = txn.Get(_dbs.Meta, LevIdKey);
-        ulong latest = rc == MDBResultCode.Success ? IndexKeys.ReadLevId(value.AsSpan()) : 0;
-        return new ReadView(txn, _dbs, latest);
+        return new ReadView(txn, _dbs, ReadLatestLevId(txn, _dbs));
+    }
+
+    internal static ulong ReadLatestLevId(LightningTransaction txn, StoreDatabases dbs)
+    {
+        var (rc, _, value) = txn.Get(dbs.Meta, LevIdKey);
+        return rc == MDBResultCode.Success ? IndexKeys.ReadLevId(value.AsSpan()) : 0;
     }
 
     /// <summary>Deletes stored events whose expiration is at or before <paramref name="now"/>; returns how many.</summary>

@@ -19,7 +19,20 @@ public sealed class ReadView : IDisposable
     }
 
     /// <summary>The last levId handed out when the snapshot was taken: later events come live.</summary>
-    public ulong LatestLevId { get; }
+    public ulong LatestLevId { get; private set; }
+
+    /// <summary>
+    /// Releases the snapshot but keeps the transaction for <see cref="Renew"/>: a thread that reads in
+    /// short bursts (an ingester's duplicate probe) reuses one view instead of allocating one per burst.
+    /// </summary>
+    public void Reset() => _txn.Reset();
+
+    /// <summary>Takes a fresh snapshot after <see cref="Reset"/>.</summary>
+    public void Renew()
+    {
+        _txn.Renew().ThrowOnError();
+        LatestLevId = EventStore.ReadLatestLevId(_txn, Databases);
+    }
 
     internal StoreDatabases Databases { get; }
     internal LightningTransaction Transaction => _txn;

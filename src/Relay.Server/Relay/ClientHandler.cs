@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
@@ -58,7 +57,7 @@ internal sealed class ClientHandler : IWebSocketHandler
     private void OnEvent(ClientSession session, ReadOnlySpan<byte> eventJson)
     {
         Metrics.EventsReceived.Add(1);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(eventJson.Length);
+        byte[] buffer = EventBuffers.Pool.Rent(eventJson.Length);
         eventJson.CopyTo(buffer);
         _relay.NextIngester().Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
     }

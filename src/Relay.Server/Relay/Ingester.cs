@@ -1,4 +1,3 @@
-using System.Buffers;
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
@@ -38,7 +37,7 @@ internal sealed class Ingester
         if (!_inbox.Enqueue(job))
         {
             _writer.NoteIngestFinished();
-            ArrayPool<byte>.Shared.Return(job.Buffer);
+            EventBuffers.Pool.Return(job.Buffer);
         }
     }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
@@ -46,11 +45,15 @@ internal sealed class Ingester
     private void Run()
     {
         var batch = new IngestJob[BatchSize];
+        // One read transaction for the thread's life, renewed per batch (mdb_txn_reset/renew): a fresh
+        // snapshot for the duplicate probe without allocating a transaction per batch.
+        using var view = _store.BeginRead();
+        view.Reset();
         int n;
         while ((n = _inbox.DrainTo(batch)) >= 0)
         {
             if (n == 0) continue;
-            ReadView? view = null;
+            bool viewOpen = false;
             try
             {
                 long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -59,7 +62,7 @@ internal sealed class Ingester
                     ref var job = ref batch[i];
                     try
                     {
-                        if (!job.Session.Closed) Ingest(ref job, now, ref view);
+                        if (!job.Session.Closed) Ingest(ref job, now, view, ref viewOpen);
                     }
                     catch (Exception e)
                     {
@@ -70,28 +73,28 @@ internal sealed class Ingester
                     {
                         // After the hand-off to the writer, so the writer never sees 0 while it is in between.
                         _writer.NoteIngestFinished();
-                        ArrayPool<byte>.Shared.Return(job.Buffer);
+                        EventBuffers.Pool.Return(job.Buffer);
                         job = default;
                     }
                 }
             }
             finally
             {
-                view?.Dispose();
+                if (viewOpen) view.Reset();
             }
         }
     }
 
-    private void Ingest(ref IngestJob job, long now, ref ReadView? view)
+    private void Ingest(ref IngestJob job, long now, ReadView view, ref bool viewOpen)
     {
         var input = job.Buffer.AsSpan(0, job.Length);
-        byte[] packed = ArrayPool<byte>.Shared.Rent(EventParser.MaxPackedSize(job.Length));
-        byte[] json = ArrayPool<byte>.Shared.Rent(EventParser.MaxJsonSize(job.Length));
+        int maxPacked = EventParser.MaxPackedSize(job.Length);
+        byte[] buffer = EventBuffers.Pool.Rent(maxPacked + EventParser.MaxJsonSize(job.Length));
         bool handedOff = false;
         try
         {
-            var status = EventParser.Parse(input, _limits, now, packed, out int packedLength, json, out int jsonLength,
-                out ParsedEventHeader header, out string? error);
+            var status = EventParser.Parse(input, _limits, now, buffer.AsSpan(0, maxPacked), out int packedLength,
+                buffer.AsSpan(maxPacked), out int jsonLength, out ParsedEventHeader header, out string? error);
             if (status != EventParseStatus.Ok)
             {
                 Reject(job.Session, header, error ?? "invalid: malformed event");
@@ -108,7 +111,7 @@ internal sealed class Ingester
                 Metrics.EventsRejected.Add(1);
                 return;
             }
-            view ??= _store.BeginRead();
+            if (!viewOpen) { view.Renew(); viewOpen = true; }
             if (view.ContainsId(header.Id.Span))
             {
                 Metrics.EventsDuplicate.Add(1);
@@ -118,9 +121,9 @@ internal sealed class Ingester
             _writer.Post(new WriteJob
             {
                 Session = job.Session,
-                Packed = packed,
+                Buffer = buffer,
                 PackedLength = packedLength,
-                Json = json,
+                JsonStart = maxPacked,
                 JsonLength = jsonLength,
                 Id = header.Id,
             });
@@ -128,11 +131,7 @@ internal sealed class Ingester
         }
         finally
         {
-            if (!handedOff)
-            {
-                ArrayPool<byte>.Shared.Return(packed);
-                ArrayPool<byte>.Shared.Return(json);
-            }
+            if (!handedOff) EventBuffers.Pool.Return(buffer);
         }
     }
 

@@ -11,15 +11,21 @@ internal struct IngestJob
     public int Length;
 }
 
-/// <summary>A verified event on its way to the writer; buffers are pooled and returned by the writer.</summary>
+/// <summary>
+/// A verified event on its way to the writer: its packed record and normalized JSON in one pooled
+/// buffer (packed first, JSON from <see cref="JsonStart"/>), returned by the writer.
+/// </summary>
 internal struct WriteJob
 {
     public ClientSession? Session;
-    public byte[] Packed;
+    public byte[] Buffer;
     public int PackedLength;
-    public byte[] Json;
+    public int JsonStart;
     public int JsonLength;
     public Bytes32 Id;
+
+    public readonly ReadOnlyMemory<byte> Packed => Buffer.AsMemory(0, PackedLength);
+    public readonly ReadOnlyMemory<byte> Json => Buffer.AsMemory(JsonStart, JsonLength);
 }
 
 internal enum ReqJobKind : byte { Req, Count, Close, Disconnect }

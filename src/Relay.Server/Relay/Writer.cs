@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Relay.Native.Events;
 using Relay.Native.Storage;
@@ -90,7 +89,7 @@ internal sealed class Writer
     {
         int n = jobs.Length;
         for (int i = 0; i < n; i++)
-            items[i] = new WriteItem(jobs[i].Packed.AsMemory(0, jobs[i].PackedLength), jobs[i].Json.AsMemory(0, jobs[i].JsonLength));
+            items[i] = new WriteItem(jobs[i].Packed, jobs[i].Json);
 
         long start = Stopwatch.GetTimestamp();
         _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
@@ -100,7 +99,7 @@ internal sealed class Writer
         {
             var status = results[i].Status;
             if (status == WriteStatus.Stored || status == WriteStatus.Ephemeral)
-                visible.Add(jobs[i].Packed.AsSpan(0, jobs[i].PackedLength), jobs[i].Json.AsSpan(0, jobs[i].JsonLength), results[i].LevId);
+                visible.Add(jobs[i].Packed.Span, jobs[i].Json.Span, results[i].LevId);
         }
         if (visible.Count > 0 && _monitors.Length > 0)
         {
@@ -148,7 +147,6 @@ internal sealed class Writer
 
     private static void ReturnBuffers(in WriteJob job)
     {
-        if (job.Packed is not null) ArrayPool<byte>.Shared.Return(job.Packed);
-        if (job.Json is not null) ArrayPool<byte>.Shared.Return(job.Json);
+        if (job.Buffer is not null) EventBuffers.Pool.Return(job.Buffer);
     }
 }
