@@ -1,6 +1,5 @@
 using Relay.Load.Cli;
 using Relay.Load.Corpus;
-using Relay.Load.Generation;
 
 namespace Relay.Load.Commands;
 
@@ -17,7 +16,7 @@ public static class VerifyCommand
         int step = Math.Max(1, corpus.Count / Math.Max(1, sample));
         for (int i = 0; i < corpus.Count && checkedCount < sample; i += step, checkedCount++)
         {
-            string? problem = EventVerifier.Verify(corpus.EventJson(i));
+            string? problem = CorpusVerifier.Verify(corpus.EventJson(i), corpus.Header.GeneratedAt);
             if (problem is null) continue;
             failed++;
             if (failed <= 10) Console.WriteLine($"event {i}: {problem}");

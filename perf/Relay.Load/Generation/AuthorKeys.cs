@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using NBitcoin.Secp256k1;
+using Relay.Native.Crypto;
 using Sha256 = System.Security.Cryptography.SHA256;
 
 namespace Relay.Load.Generation;
@@ -10,64 +10,36 @@ namespace Relay.Load.Generation;
 /// </summary>
 public sealed class AuthorKeys
 {
-    private readonly ECPrivKey[] _secrets;
-    private readonly byte[][]? _keypairs;
-    private readonly byte[][] _pubKeys;
+    private readonly SchnorrKeyPair[] _keyPairs;
     private readonly string[] _pubKeyHex;
 
-    private AuthorKeys(ECPrivKey[] secrets, byte[][]? keypairs, byte[][] pubKeys)
+    private AuthorKeys(SchnorrKeyPair[] keyPairs)
     {
-        _secrets = secrets;
-        _keypairs = keypairs;
-        _pubKeys = pubKeys;
-        _pubKeyHex = new string[pubKeys.Length];
-        for (int i = 0; i < pubKeys.Length; i++) _pubKeyHex[i] = Convert.ToHexStringLower(pubKeys[i]);
+        _keyPairs = keyPairs;
+        _pubKeyHex = new string[keyPairs.Length];
+        for (int i = 0; i < keyPairs.Length; i++) _pubKeyHex[i] = Convert.ToHexStringLower(keyPairs[i].PubKey);
     }
 
-    public int Count => _secrets.Length;
-    public ReadOnlySpan<byte> PubKey(int author) => _pubKeys[author];
+    public int Count => _keyPairs.Length;
+    public ReadOnlySpan<byte> PubKey(int author) => _keyPairs[author].PubKey;
     public string PubKeyHex(int author) => _pubKeyHex[author];
-    public string SignerName => _keypairs is null ? "NBitcoin.Secp256k1" : "libsecp256k1";
+    public string SignerName => _keyPairs.Length == 0 ? "none" : _keyPairs[0].BackendName;
 
     public static AuthorKeys Derive(ulong seed, string purpose, int count, bool preferNative = true)
     {
-        bool native = preferNative && LibSecp256k1.IsAvailable;
-        var secrets = new ECPrivKey[count];
-        var keypairs = native ? new byte[count][] : null;
-        var pubKeys = new byte[count][];
-        Parallel.For(0, count, i =>
-        {
-            Span<byte> secret = stackalloc byte[32];
-            secrets[i] = DeriveSecret(seed, purpose, i, secret);
-            var pub = new byte[32];
-            if (keypairs is not null)
-            {
-                keypairs[i] = new byte[96];
-                if (!LibSecp256k1.TryCreateKeypair(secret, keypairs[i], pub)) throw new InvalidOperationException("secp256k1_keypair_create failed");
-            }
-            else
-            {
-                secrets[i].CreateXOnlyPubKey().WriteToSpan(pub);
-            }
-            pubKeys[i] = pub;
-        });
-        return new AuthorKeys(secrets, keypairs, pubKeys);
+        var keyPairs = new SchnorrKeyPair[count];
+        Parallel.For(0, count, i => keyPairs[i] = DeriveKeyPair(seed, purpose, i, preferNative));
+        return new AuthorKeys(keyPairs);
     }
 
     /// <summary>BIP-340 signature of a 32-byte event id with the given auxiliary data.</summary>
-    public void Sign(int author, ReadOnlySpan<byte> id, byte[] auxiliary, Span<byte> signature)
-    {
-        if (_keypairs is not null)
-        {
-            LibSecp256k1.Sign(_keypairs[author], id, auxiliary, signature);
-            return;
-        }
-        _secrets[author].SignBIP340(id, auxiliary).WriteToSpan(signature);
-    }
+    public void Sign(int author, ReadOnlySpan<byte> id, ReadOnlySpan<byte> auxiliary, Span<byte> signature) =>
+        _keyPairs[author].Sign(id, auxiliary, signature);
 
-    private static ECPrivKey DeriveSecret(ulong seed, string purpose, int index, Span<byte> secret)
+    private static SchnorrKeyPair DeriveKeyPair(ulong seed, string purpose, int index, bool preferNative)
     {
         Span<byte> input = stackalloc byte[64];
+        Span<byte> secret = stackalloc byte[32];
         for (uint attempt = 0; ; attempt++)
         {
             input.Clear();
@@ -77,7 +49,7 @@ public sealed class AuthorKeys
             BinaryPrimitives.WriteUInt32LittleEndian(input.Slice(n + 12), attempt);
             Sha256.HashData(input.Slice(0, n + 16), secret);
             // A hash at or above the curve order (or zero) is not a key; vanishingly rare, so try the next.
-            if (ECPrivKey.TryCreate(secret, out ECPrivKey? key) && key is not null) return key;
+            if (SchnorrKeyPair.TryCreate(secret, preferNative, out SchnorrKeyPair? keyPair)) return keyPair;
         }
     }
 }

@@ -79,8 +79,8 @@ public static class ContentWriter
     {
         string name = s_ascii[random.Next(s_ascii.Length)] + author;
         string about = Words(ref random, random.NextSkewed(5, 60), hashtags);
-        return "{\"name\":\"" + name + "\",\"display_name\":\"" + CanonicalJson.Escape(Title(ref random)) +
-               "\",\"about\":\"" + CanonicalJson.Escape(about) + "\",\"picture\":\"https://example.com/avatar/" + author +
+        return "{\"name\":\"" + name + "\",\"display_name\":\"" + JsonBuffer.Escape(Title(ref random)) +
+               "\",\"about\":\"" + JsonBuffer.Escape(about) + "\",\"picture\":\"https://example.com/avatar/" + author +
                ".png\",\"nip05\":\"" + name + "@example.com\"}";
     }
 

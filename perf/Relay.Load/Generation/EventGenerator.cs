@@ -38,7 +38,7 @@ public static class EventGenerator
 
         var targets = new TargetTable(options.Count);
         Parallel.ForEach(Partitioner.Create(0, targetIndices.Length, 512), parallel,
-            () => new EventSigner(keys),
+            () => new DraftSigner(keys),
             (range, _, signer) =>
             {
                 Span<byte> id = stackalloc byte[32];
@@ -62,7 +62,7 @@ public static class EventGenerator
         var batchKinds = new int[BatchSize];
         var batchIds = new Relay.Native.Events.Bytes32[BatchSize];
         var seenIds = new HashSet<Relay.Native.Events.Bytes32>(options.Count);
-        var resigner = new EventSigner(keys);
+        var resigner = new DraftSigner(keys);
         var resignId = new byte[32];
         using (var file = new FileStream(options.OutputPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
@@ -72,7 +72,7 @@ public static class EventGenerator
                 int end = Math.Min(options.Count, start + BatchSize);
                 TimeSpan batchStart = stopwatch.Elapsed;
                 Parallel.ForEach(Partitioner.Create(start, end, 128), parallel,
-                    () => new EventSigner(keys),
+                    () => new DraftSigner(keys),
                     (range, _, signer) =>
                     {
                         Span<byte> id = stackalloc byte[32];

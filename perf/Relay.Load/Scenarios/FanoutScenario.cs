@@ -64,7 +64,7 @@ public static class FanoutScenario
         if (publisher is not null && !run.IsCancellationRequested)
         {
             var keys = AuthorKeys.Derive(options.Seed, "relay-load fanout", 1);
-            var signer = new Generation.EventSigner(keys);
+            var signer = new DraftSigner(keys);
             long createdAt = Math.Max(since, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             var events = new byte[options.Events][];
             Span<byte> id = stackalloc byte[32];

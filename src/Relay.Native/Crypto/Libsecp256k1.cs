@@ -90,17 +90,10 @@ internal sealed unsafe class Libsecp256k1
     /// <summary>False when the secret is not a valid key (zero or not below the group order).</summary>
     public bool TryGetPublicKey(ReadOnlySpan<byte> secret32, Span<byte> pubKey32)
     {
-        if (!CanSign || secret32.Length != 32 || pubKey32.Length != 32) return false;
-        byte* keyPair = stackalloc byte[KeyPairSize];
-        byte* xonly = stackalloc byte[XOnlyPubKeySize];
-        int parity;
-        fixed (byte* secret = secret32)
-        fixed (byte* output = pubKey32)
-        {
-            if (_keyPairCreate(_context, keyPair, secret) != 1) return false;
-            if (_keyPairXOnlyPub(_context, xonly, &parity, keyPair) != 1) return false;
-            return _xonlyPubKeySerialize(_context, output, xonly) == 1;
-        }
+        Span<byte> keyPair = stackalloc byte[KeyPairSize];
+        bool ok = TryCreateKeyPair(secret32, keyPair, pubKey32);
+        keyPair.Clear();
+        return ok;
     }
 
     public bool TrySign(ReadOnlySpan<byte> secret32, ReadOnlySpan<byte> msg32, ReadOnlySpan<byte> auxRand32, Span<byte> sig64)
@@ -113,6 +106,39 @@ internal sealed unsafe class Libsecp256k1
         fixed (byte* sig = sig64)
         {
             if (_keyPairCreate(_context, keyPair, secret) != 1) return false;
+            return _schnorrsigSign32(_context, sig, msg, keyPair, aux) == 1;
+        }
+    }
+
+    /// <summary>
+    /// Builds the library's opaque keypair (it holds the secret) and the x-only public key, so that
+    /// signing many messages with one key skips the point multiplication each time.
+    /// False when the secret is not a valid key.
+    /// </summary>
+    public bool TryCreateKeyPair(ReadOnlySpan<byte> secret32, Span<byte> keyPair96, Span<byte> pubKey32)
+    {
+        if (!CanSign || secret32.Length != 32 || keyPair96.Length != KeyPairSize || pubKey32.Length != 32) return false;
+        byte* xonly = stackalloc byte[XOnlyPubKeySize];
+        int parity;
+        fixed (byte* secret = secret32)
+        fixed (byte* keyPair = keyPair96)
+        fixed (byte* output = pubKey32)
+        {
+            if (_keyPairCreate(_context, keyPair, secret) != 1) return false;
+            if (_keyPairXOnlyPub(_context, xonly, &parity, keyPair) != 1) return false;
+            return _xonlyPubKeySerialize(_context, output, xonly) == 1;
+        }
+    }
+
+    /// <summary>Signs with a keypair from <see cref="TryCreateKeyPair"/>; the same aux data gives the same signature.</summary>
+    public bool TrySignWithKeyPair(ReadOnlySpan<byte> keyPair96, ReadOnlySpan<byte> msg32, ReadOnlySpan<byte> auxRand32, Span<byte> sig64)
+    {
+        if (!CanSign || keyPair96.Length != KeyPairSize || msg32.Length != 32 || auxRand32.Length != 32 || sig64.Length != 64) return false;
+        fixed (byte* keyPair = keyPair96)
+        fixed (byte* msg = msg32)
+        fixed (byte* aux = auxRand32)
+        fixed (byte* sig = sig64)
+        {
             return _schnorrsigSign32(_context, sig, msg, keyPair, aux) == 1;
         }
     }
