@@ -21,6 +21,7 @@ public static class ClientMessageReader
     public const string BadSubscriptionId = "invalid: subscription id must be 1 to 64 characters, no control characters";
     public const string FilterNotObject = "invalid: filters must be JSON objects";
     public const string CloseShape = "invalid: CLOSE takes one subscription id";
+    public const string LoneSurrogate = "invalid: string escapes a lone surrogate";
 
     // Ids longer than this are not echoed in a CLOSED: past NIP-01's limit already, and a client
     // that sends kilobytes of id gets a NOTICE instead of its kilobytes back.
@@ -41,6 +42,11 @@ public static class ClientMessageReader
         {
             // Malformed bytes, or nesting beyond the reader's depth limit (64) inside a filter or event.
             notice = NotJson;
+        }
+        catch (InvalidOperationException)
+        {
+            // ValueTextEquals unescapes the verb to compare it, and refuses a lone surrogate (\udc00).
+            notice = LoneSurrogate;
         }
         if (notice is null) return true;
         msg.EventJson = default;
