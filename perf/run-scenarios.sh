@@ -56,7 +56,7 @@ for s in "${scenarios[@]}"; do
       start_relay
       echo "== ingest: 16 connections, window 64, 200k events"
       metrics > "$RESULTS/ingest16.metrics.before"
-      "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count 200000 --duration 120s --report-dir "$RESULTS" --name ingest16
+      "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count 200000 --duration 120s --metrics-url http://127.0.0.1:7777/metrics --report-dir "$RESULTS" --name ingest16
       metrics > "$RESULTS/ingest16.metrics.after"
       stop_relay
       ;;

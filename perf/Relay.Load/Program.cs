@@ -9,7 +9,7 @@ const string Usage = """
       verify      --events events.bin [--sample 2000]
       commit-latency --dir DIR [--count 100] [--batch 64]   durable LMDB commit time on this disk
       ingest      --url ws://127.0.0.1:7777 --events events.bin --connections 16 --window 64
-                  [--rate N/s] [--count N] [--duration 60s] [--timeout 10s]
+                  [--rate N/s] [--count N] [--duration 60s] [--timeout 10s] [--metrics-url http://host:port/metrics]
       query       --url ... --events events.bin --connections 4 --window 8 --duration 30s [--seed 1] [--count N]
       connections --url ... --count 15000 [--subscribe] [--pid <relay pid>] [--hold 10s] [--concurrency 200]
       fanout      --url ... --subscribers 1000 --events 200 --rate 50 [--grace 10s]

@@ -4,7 +4,7 @@ using Relay.Load.Scenarios;
 
 namespace Relay.Load.Commands;
 
-/// <summary><c>ingest --url ws://.. --events events.bin --connections 16 --window 64 [--rate N/s] [--count N] [--duration 60s] [--timeout 10s]</c></summary>
+/// <summary><c>ingest --url ws://.. --events events.bin --connections 16 --window 64 [--rate N/s] [--count N] [--duration 60s] [--timeout 10s] [--metrics-url http://127.0.0.1:7777/metrics]</c></summary>
 public static class IngestCommand
 {
     public static async Task<int> RunAsync(CliArgs args)
@@ -14,7 +14,8 @@ public static class IngestCommand
         (string directory, string name) = CommandContext.ReportTarget(args, "ingest");
         var options = new IngestOptions(url, name,
             Math.Max(1, args.GetInt("connections", 16)), Math.Max(1, args.GetInt("window", 64)), args.GetRate("rate", 0),
-            args.GetInt("count", 0), args.GetDuration("duration", TimeSpan.FromSeconds(60)), args.GetDuration("timeout", TimeSpan.FromSeconds(10)));
+            args.GetInt("count", 0), args.GetDuration("duration", TimeSpan.FromSeconds(60)), args.GetDuration("timeout", TimeSpan.FromSeconds(10)),
+            args.GetString("metrics-url") is { } metrics ? new Uri(metrics) : null);
         args.RejectUnknown();
         EventCorpus corpus = EventCorpus.Load(events);
         using var cancel = CommandContext.CancelOnCtrlC();

@@ -9,7 +9,7 @@ using Relay.Native.Events;
 namespace Relay.Load.Scenarios;
 
 public sealed record IngestOptions(Uri Url, string Name, int Connections = 16, int Window = 64, double Rate = 0,
-    int Count = 0, TimeSpan? Duration = null, TimeSpan? Timeout = null);
+    int Count = 0, TimeSpan? Duration = null, TimeSpan? Timeout = null, Uri? MetricsUrl = null);
 
 /// <summary>
 /// Publishes the corpus over N connections, at most W unacknowledged EVENTs each, optionally paced
@@ -52,10 +52,20 @@ public static class IngestScenario
         // Sweep timeouts while sending, then drain: wait for the last OKs, never past the timeout.
         Task sending = Task.WhenAll(senders);
         long drainDeadline = long.MaxValue;
+        // The relay's allocations are read over the steady part: from 10% of the events acknowledged to the end.
+        Dictionary<string, double>? metricsBefore = null;
+        long acknowledgedBefore = 0;
+        bool scraped = options.MetricsUrl is null;
         while (true)
         {
             await Task.WhenAny(sending, Task.Delay(100, CancellationToken.None)).ConfigureAwait(false);
             foreach (IngestConnection c in connections) c.Sweep();
+            if (!scraped && Volatile.Read(ref shared.Accepted) + Volatile.Read(ref shared.Rejected) >= limit / 10)
+            {
+                scraped = true;
+                acknowledgedBefore = Volatile.Read(ref shared.Accepted) + Volatile.Read(ref shared.Rejected);
+                metricsBefore = await RelayMetrics.ScrapeAsync(options.MetricsUrl).ConfigureAwait(false);
+            }
             if (sending.IsCompleted)
             {
                 if (drainDeadline == long.MaxValue) drainDeadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -64,6 +74,8 @@ public static class IngestScenario
         }
         foreach (IngestConnection c in connections) c.Sweep(force: true);
         stopwatch.Stop();
+        var metricsAfter = metricsBefore is null ? null : await RelayMetrics.ScrapeAsync(options.MetricsUrl).ConfigureAwait(false);
+        long acknowledgedAfter = shared.Accepted + shared.Rejected;
 
         receiveStop.Cancel();
         await Connector.CloseAllAsync(connections.Select(c => (NostrWebSocket?)c.Socket).ToList()).ConfigureAwait(false);
@@ -88,6 +100,8 @@ public static class IngestScenario
         report.AddGroups("connect failures", opened.Failures);
         report.Latency("EVENT -> OK", shared.Latency);
         report.Latency("connect", connectLatency);
+        if (options.MetricsUrl is not null)
+            RelayMetrics.ReportSteadyState(report, metricsBefore, metricsAfter, acknowledgedAfter - acknowledgedBefore);
         report.BytesSent = connections.Sum(c => c.Socket.BytesSent);
         report.BytesReceived = connections.Sum(c => c.Socket.BytesReceived);
         if (shared.DuplicateIds > 0)

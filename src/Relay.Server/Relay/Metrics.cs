@@ -34,6 +34,7 @@ internal static class Metrics
     public static readonly MetricCounter EventsRejected = new("strfry_write_rejected_total", "Events refused (invalid, superseded, deleted).");
     public static readonly MetricCounter EventsDuplicate = new("strfry_write_dups_total", "Duplicate events received.");
     public static readonly MetricCounter WriteTimeMicroseconds = new("strfry_write_time_microseconds_total", "Time spent writing batches, including fsync.");
+    public static readonly MetricCounter SyncTimeMicroseconds = new("relay_sync_time_microseconds_total", "Time spent in fsync (mdb_env_sync) after commits.");
     public static readonly MetricSummary WriteBatchSize = new("strfry_write_batch_size", "Events per write transaction.");
     public static readonly MetricCounter EventsReceived = new("relay_events_received_total", "EVENT messages received.");
     public static readonly MetricCounter EventsSent = new("relay_events_sent_total", "EVENT messages sent to subscribers.");
@@ -42,7 +43,7 @@ internal static class Metrics
     public static readonly MetricCounter Notices = new("relay_notices_total", "NOTICE messages sent.");
 
     private static readonly MetricCounter[] s_counters =
-        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices];
+        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, SyncTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices];
 
     public static string Render(int connections, long slowClientTerminations)
     {

@@ -112,7 +112,9 @@ internal sealed class Writer
             visible.Release();
         }
 
+        long synced = Stopwatch.GetTimestamp();
         _store.Sync();
+        Metrics.SyncTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(synced).TotalMicroseconds);
         Metrics.WriteTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
         Metrics.WriteBatchSize.Record(n);
 
