@@ -105,6 +105,13 @@ internal sealed class IndexScan
         }
     }
 
+    /// <summary>
+    /// Moves a started scan to another cursor of the same database, e.g. of a newer read
+    /// transaction: the buffered entries and the resume keys (created_at ‖ levId per run) stay,
+    /// so the next refill continues strictly below where the old cursor stopped. Null unbinds.
+    /// </summary>
+    public void Rebind(LightningCursor? cursor) => _cursor = cursor;
+
     /// <summary>Collects every entry with the newest remaining created_at into <see cref="Group"/>.</summary>
     public bool NextGroup(out ulong createdAt)
     {

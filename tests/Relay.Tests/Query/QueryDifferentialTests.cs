@@ -86,7 +86,7 @@ public sealed class QueryDifferentialTests : IDisposable
     }
 
     /// <summary>Small value pools so that filters hit, timestamps tie and rules interact.</summary>
-    private sealed class World
+    internal sealed class World
     {
         private static readonly int[] KindPool = { 1, 1, 1, 1, 7, 7, 1984, 0, 3, 10002, 30023, 30023, 30000, 5, 5, 20001 };
         private static readonly string[] Topics = { "a", "b", "c", "nostr" };
@@ -117,6 +117,14 @@ public sealed class QueryDifferentialTests : IDisposable
                 _events.Add(NewEvent());
             }
             return _events;
+        }
+
+        /// <summary>Like <see cref="GenerateEvents"/>, but returns only the new ones.</summary>
+        public List<TestEvent> MoreEvents(int count)
+        {
+            int start = _events.Count;
+            GenerateEvents(count);
+            return _events.GetRange(start, count);
         }
 
         private TestEvent NewEvent()
@@ -211,7 +219,7 @@ public sealed class QueryDifferentialTests : IDisposable
         private T Pick<T>(IReadOnlyList<T> items) => items[_random.Next(items.Count)];
     }
 
-    private sealed class RandomFilter
+    internal sealed class RandomFilter
     {
         public RandomFilter(byte[][]? ids, byte[][]? authors, int[]? kinds, (char Letter, string[] Values)[]? tags, long since, long until, int limit, string description)
         {
