@@ -56,7 +56,9 @@ public sealed class EventStore : IDisposable
             // continuation may end a view on another thread.
             // NORDAHEAD: index lookups are random; read-ahead only evicts useful pages once the
             // database is larger than RAM.
-            env.Open(EnvironmentOpenFlags.NoThreadLocalStorage | EnvironmentOpenFlags.NoReadAhead);
+            // NOMEMINIT: LMDB need not zero the unused part of each dirty page before writing it
+            // (a visible share of the writer's time in a profile); the bytes are never read.
+            env.Open(EnvironmentOpenFlags.NoThreadLocalStorage | EnvironmentOpenFlags.NoReadAhead | EnvironmentOpenFlags.NoMemoryInitialization);
             LmdbLoader.EnsureSupportedVersion(env);
 
             using var txn = env.BeginTransaction();

@@ -53,7 +53,8 @@ public sealed class RelayServer : IAsyncDisposable
             _ingesters[i] = new Ingester(i, _store, _writer, limits, Verifier, config.Events.RejectEphemeralEventsOlderThanSeconds);
         _reqWorkers = new ReqWorker[threads.ReqWorker];
         for (int i = 0; i < _reqWorkers.Length; i++)
-            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, config.Relay.MaxFilterLimit, config.Relay.MaxFilterLimitCount);
+            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, config.Relay.MaxFilterLimit, config.Relay.MaxFilterLimitCount,
+                config.Relay.QueryTimesliceBudgetMicroseconds);
 
         _nip11 = Nip11.Build(config);
         var filterLimits = new FilterLimits

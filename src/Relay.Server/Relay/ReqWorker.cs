@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
 using Relay.Native.Storage;
@@ -5,8 +6,10 @@ using Relay.Native.Storage;
 namespace Relay.Server.Relay;
 
 /// <summary>
-/// A REQ worker: answers the stored part of REQ and COUNT from the indexes in a read transaction,
-/// sends EOSE, then hands the subscription to its monitor. CLOSE and disconnects pass through here
+/// A REQ worker: answers the stored part of REQ and COUNT from the indexes, sends EOSE, then hands
+/// the subscription to its monitor. Queries run in time slices (relay.queryTimesliceBudgetMicroseconds,
+/// like strfry's QueryScheduler): a paused query goes to the back of the line and resumes in a fresh
+/// read snapshot, so one heavy REQ cannot hold up the others. CLOSE and disconnects pass through here
 /// too, so the monitor sees them after the REQ they follow.
 /// </summary>
 internal sealed class ReqWorker
@@ -16,15 +19,29 @@ internal sealed class ReqWorker
     private readonly ReqMonitor[] _monitors;
     private readonly int _maxLimit;
     private readonly long _maxCount;
+    private readonly long _budgetTicks;
     private readonly Thread _thread;
     private readonly SubscriptionSink _sink = new();
+    // Queries started but not finished, in turn order: new ones go to the front (a cheap REQ should
+    // not wait behind a long one), paused ones to the back.
+    private readonly LinkedList<PendingQuery> _running = new();
 
-    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, int maxLimit, long maxCount)
+    private sealed class PendingQuery(ClientSession session, byte[] subIdRaw, QueryRun run, Subscription? subscription)
+    {
+        public ClientSession Session { get; } = session;
+        public byte[] SubIdRaw { get; } = subIdRaw;
+        public QueryRun Run { get; } = run;
+        /// <summary>Null for COUNT.</summary>
+        public Subscription? Subscription { get; } = subscription;
+    }
+
+    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, int maxLimit, long maxCount, int timesliceMicroseconds)
     {
         _store = store;
         _monitors = monitors;
         _maxLimit = maxLimit;
         _maxCount = maxCount;
+        _budgetTicks = Math.Max(1, Stopwatch.Frequency * timesliceMicroseconds / 1_000_000);
         _thread = new Thread(Run) { Name = $"ReqWorker {index}", IsBackground = true };
     }
 
@@ -37,15 +54,18 @@ internal sealed class ReqWorker
     private void Run()
     {
         var batch = new ReqJob[64];
-        int n;
-        while ((n = _inbox.DrainTo(batch)) >= 0)
+        using var view = _store.BeginRead();
+        view.Reset();
+        while (true)
         {
+            int n = _inbox.DrainTo(batch, _running.Count > 0 ? 0 : Timeout.Infinite);
+            if (n < 0) break;
             for (int i = 0; i < n; i++)
             {
                 ref var job = ref batch[i];
                 try
                 {
-                    Handle(job);
+                    Handle(job, view);
                 }
                 catch (Exception e)
                 {
@@ -54,60 +74,97 @@ internal sealed class ReqWorker
                 }
                 job = default;
             }
+            if (_running.First is { } first) StepOne(first, view);
         }
     }
 
-    private void Handle(in ReqJob job)
+    private void Handle(in ReqJob job, ReadView view)
     {
         var session = job.Session;
         switch (job.Kind)
         {
             case ReqJobKind.Close:
-                MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = System.Text.Encoding.UTF8.GetString(job.SubIdRaw) });
+                string subId = System.Text.Encoding.UTF8.GetString(job.SubIdRaw);
+                DropRunning(session, job.SubIdRaw);
+                MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = subId });
                 return;
             case ReqJobKind.Disconnect:
+                DropRunning(session, null);
                 MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Disconnect, Session = session });
-                return;
-            case ReqJobKind.Count:
-                RunCount(job);
                 return;
         }
         if (session.Closed) return;
 
-        var sub = new Subscription(session, job.SubIdRaw, job.Filters!);
         // A REQ with a used id replaces the old subscription: drop it first so it stops delivering.
-        var monitor = MonitorFor(session);
-        monitor.Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = sub.SubId });
-
+        DropRunning(session, job.SubIdRaw);
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using (var view = _store.BeginRead())
+        view.Renew();
+        ulong snapshot = view.LatestLevId;
+        view.Reset();
+        if (job.Kind == ReqJobKind.Count)
         {
-            sub.SnapshotLevId = view.LatestLevId;
-            if (sub.Filters.Length > 0)
-            {
-                _sink.Subscription = sub;
-                try { QueryEngine.Run(view, sub.Filters, _maxLimit, now, _sink); }
-                finally { _sink.Subscription = null; }
-            }
+            var run = QueryRun.StartCount(job.Filters!, _maxCount, now, snapshot);
+            _running.AddFirst(new PendingQuery(session, job.SubIdRaw, run, null));
+            return;
         }
-        Metrics.ReqsServed.Add(1);
-        var b = ClientSession.Scratch();
-        RelayMessageWriter.Eose(b, sub.SubIdRaw);
-        session.Connection.SendText(b.WrittenSpan);
-        if (sub.Filters.Length > 0) monitor.Post(new MonitorJob { Kind = MonitorJobKind.Add, Subscription = sub });
+        var sub = new Subscription(session, job.SubIdRaw, job.Filters!) { SnapshotLevId = snapshot };
+        MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = sub.SubId });
+        _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _maxLimit, now, snapshot), sub));
     }
 
-    private void RunCount(in ReqJob job)
+    private void StepOne(LinkedListNode<PendingQuery> node, ReadView view)
     {
-        long count;
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using (var view = _store.BeginRead())
+        var q = node.Value;
+        _running.Remove(node);
+        if (q.Session.Closed) return;
+        bool finished;
+        view.Renew();
+        try
         {
-            count = job.Filters!.Length == 0 ? 0 : QueryEngine.Count(view, job.Filters, now, _maxCount);
+            _sink.Subscription = q.Subscription;
+            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, _budgetTicks);
+        }
+        catch (Exception e)
+        {
+            RelayLog.Error($"reqworker: {e}");
+            q.Session.SendClosed(q.SubIdRaw, "error: internal error while running the query");
+            return;
+        }
+        finally
+        {
+            _sink.Subscription = null;
+            view.Reset();
+        }
+        if (!finished)
+        {
+            _running.AddLast(node);
+            return;
         }
         var b = ClientSession.Scratch();
-        RelayMessageWriter.Count(b, job.SubIdRaw, count);
-        job.Session.Connection.SendText(b.WrittenSpan);
+        if (q.Subscription is null)
+        {
+            RelayMessageWriter.Count(b, q.SubIdRaw, q.Run.Count);
+            q.Session.Connection.SendText(b.WrittenSpan);
+            return;
+        }
+        Metrics.ReqsServed.Add(1);
+        RelayMessageWriter.Eose(b, q.SubIdRaw);
+        q.Session.Connection.SendText(b.WrittenSpan);
+        if (q.Subscription.Filters.Length > 0)
+            MonitorFor(q.Session).Post(new MonitorJob { Kind = MonitorJobKind.Add, Subscription = q.Subscription });
+    }
+
+    /// <summary>Forgets unfinished queries of a connection (all of them, or the one with this id).</summary>
+    private void DropRunning(ClientSession session, byte[]? subIdRaw)
+    {
+        for (var node = _running.First; node is not null;)
+        {
+            var next = node.Next;
+            var q = node.Value;
+            if (q.Session == session && (subIdRaw is null || q.SubIdRaw.AsSpan().SequenceEqual(subIdRaw)))
+                _running.Remove(node);
+            node = next;
+        }
     }
 
     private sealed class SubscriptionSink : IQuerySink

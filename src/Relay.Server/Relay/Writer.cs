@@ -5,10 +5,11 @@ using Relay.Native.Storage;
 namespace Relay.Server.Relay;
 
 /// <summary>
-/// The single LMDB writer. Each loop takes every verified event waiting (group commit), writes them
-/// in one transaction committed without fsync (readers and the monitors can see them at once), hands
-/// the visible ones to the monitors, then fsyncs, and only then answers OK: `OK true` means durable,
-/// while live delivery does not wait for the disk.
+/// The single LMDB writer. Each loop takes every verified event waiting (group commit) and writes
+/// them in one transaction committed without fsync: readers and the monitors see them at once, and
+/// the visible ones go to the monitors. The answers go to the <see cref="Syncer"/>, which fsyncs and
+/// only then sends the OKs, so `OK true` means durable while neither live delivery nor the next
+/// commit waits for the disk.
 /// </summary>
 internal sealed class Writer
 {
@@ -18,21 +19,23 @@ internal sealed class Writer
     private readonly EventStore _store;
     private readonly Thread _thread;
     private ReqMonitor[] _monitors = [];
+    private readonly Syncer _syncer;
     private volatile bool _purgeRequested;
     // EVENTs received but not yet through an ingester. While some are, the writer holds its commit
-    // open for up to GatherTicks so they join it: a durable commit costs a fixed fsync (~19 ms here),
-    // and a client with a window of N events gets them all into one commit instead of alternating
-    // between a tiny batch and the rest.
+    // open for up to GatherTicks so they join it: each commit is followed by a fixed-cost fsync, and a
+    // client with a window of N events gets them all into one fsync instead of alternating between a
+    // tiny batch and the rest.
     private int _ingesting;
     private static readonly long GatherTicks = Stopwatch.Frequency / 500;   // 2 ms
 
     public Writer(EventStore store)
     {
         _store = store;
+        _syncer = new Syncer(store);
         _thread = new Thread(Run) { Name = "Writer", IsBackground = true };
     }
 
-    public void Start(ReqMonitor[] monitors) { _monitors = monitors; _thread.Start(); }
+    public void Start(ReqMonitor[] monitors) { _monitors = monitors; _syncer.Start(); _thread.Start(); }
 
     public void Post(in WriteJob job)
     {
@@ -43,7 +46,12 @@ internal sealed class Writer
     public void NoteIngestFinished() => Interlocked.Decrement(ref _ingesting);
 
     public void RequestPurge() { _purgeRequested = true; _inbox.Wake(); }
-    public void Stop() { _inbox.Complete(); _thread.Join(); }
+    public void Stop()
+    {
+        _inbox.Complete();
+        _thread.Join();
+        _syncer.Stop();
+    }
 
     private void Run()
     {
@@ -92,6 +100,7 @@ internal sealed class Writer
             items[i] = new WriteItem(jobs[i].Packed, jobs[i].Json);
 
         long start = Stopwatch.GetTimestamp();
+        Metrics.WriteBatchSize.Record(n);
         _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
 
         var visible = CommittedBatch.Rent();
@@ -112,11 +121,7 @@ internal sealed class Writer
             visible.Release();
         }
 
-        long synced = Stopwatch.GetTimestamp();
-        _store.Sync();
-        Metrics.SyncTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(synced).TotalMicroseconds);
         Metrics.WriteTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        Metrics.WriteBatchSize.Record(n);
 
         for (int i = 0; i < n; i++)
         {
@@ -129,8 +134,10 @@ internal sealed class Writer
                 case WriteStatus.Ephemeral: break;
                 default: Metrics.EventsRejected.Add(1); break;
             }
-            jobs[i].Session?.SendOk(jobs[i].Id.Span, accepted, r.Message ?? "");
+            if (jobs[i].Session is { } session)
+                _syncer.Post(new Ack { Session = session, Id = jobs[i].Id, Accepted = accepted, Message = r.Message ?? "" });
         }
+        _syncer.CommitDone();
     }
 
     private void Purge()

@@ -225,6 +225,33 @@ public class ProtocolTests
     }
 
     [Fact]
+    public async Task Time_sliced_queries_return_complete_ordered_results_while_writes_continue()
+    {
+        // The smallest time slice makes every REQ pause and resume in newer snapshots many times.
+        await using var relay = TestRelay.Start(c => c.Relay.QueryTimesliceBudgetMicroseconds = 100);
+        await using var c = await relay.ConnectAsync();
+        await using var writer = await relay.ConnectAsync();
+        var keys = new TestKeys();
+        long t0 = Now - 1000;
+        var published = new List<TestEvent>();
+        for (int i = 0; i < 150; i++)
+        {
+            var e = keys.Sign(1, "n" + i, [["t", "slice"]], t0 + i / 3);
+            Assert.True((await c.PublishAsync(e)).Accepted);
+            published.Add(e);
+        }
+        var expected = published.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal).Select(e => e.Id).ToArray();
+
+        var query = c.QueryAsync("big", "{\"kinds\":[1],\"limit\":500}", "{\"#t\":[\"slice\"]}");
+        for (int i = 0; i < 20; i++) await writer.PublishAsync(keys.Sign(7, "+" + i));
+        var got = await query;
+        Assert.Equal(expected, got.Select(e => e.GetProperty("id").GetString()).ToArray());
+
+        await c.SendAsync($"[\"COUNT\",\"n\",{{\"authors\":[\"{keys.PubKey}\"],\"kinds\":[1]}}]");
+        Assert.Equal(150, (await c.ExpectAsync("COUNT"))[2].GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task Count_answers_with_the_number_of_matching_events()
     {
         await using var relay = TestRelay.Start();
