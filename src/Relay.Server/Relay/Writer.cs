@@ -26,7 +26,7 @@ internal sealed class Writer
     // client with a window of N events gets them all into one fsync instead of alternating between a
     // tiny batch and the rest.
     private int _ingesting;
-    private static readonly long GatherTicks = Stopwatch.Frequency / 500;   // 2 ms
+    private static readonly long GatherTicks = Stopwatch.Frequency / 2000;   // 0.5 ms
 
     public Writer(EventStore store)
     {
