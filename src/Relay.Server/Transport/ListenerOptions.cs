@@ -32,6 +32,13 @@ public sealed class ListenerOptions
     public int CloseTimeoutMilliseconds { get; init; } = 2000;
 
     /// <summary>
+    /// A frame sent within this many microseconds of the previous one on the same connection is queued for
+    /// the send loop instead of being written from the caller's thread, so a burst (a REQ answer) costs a
+    /// few gathered system calls instead of one per event. 0 = always try the direct write (tests).
+    /// </summary>
+    internal int InlineBurstMicroseconds { get; init; } = 100;
+
+    /// <summary>
     /// Exceptions thrown by the handler or the hooks, and unexpected transport faults. Ordinary
     /// disconnects and protocol violations are not reported. Must not throw.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -10,15 +11,22 @@ namespace Relay.Server.Transport;
 /// <summary>
 /// One client socket as a duplex pipe (Kestrel's shape): a receive loop fills the input pipe, a send loop
 /// drains the output pipe, and the processing loop in between parses the HTTP upgrade and then frames.
-/// Outbound frames are written into the output pipe under a per-connection lock by any thread; the pipe
-/// never pauses its writers, so callers never wait on the socket, and the pending-byte cap is ours.
+/// Outbound frames are sent under a per-connection lock by any thread: straight to the (non-blocking)
+/// socket when nothing is pending, otherwise, and for whatever the socket did not take, into the output
+/// pipe. The pipe never pauses its writers, so callers never wait on the socket, and the pending-byte
+/// cap is ours.
 /// </summary>
 public sealed class WsConnection
 {
     private const int MinReceiveBuffer = 2048;
     private const int InputHeadroom = 64 * 1024;
 
+    // Big enough for a typical event frame in one system call; bigger frames go out in slices.
+    private const int InlineScratchSize = 32 * 1024;
+
     private static long s_nextId;
+
+    [ThreadStatic] private static byte[]? t_inlineScratch;
 
     private readonly Socket _socket;
     private readonly WebSocketListener _listener;
@@ -28,8 +36,10 @@ public sealed class WsConnection
     private readonly Pipe _output;
     private readonly Lock _sendLock = new();
     private readonly WsMessageAssembler _assembler;
+    private readonly long _burstTicks;             // frames closer together than this count as one burst
 
     private long _pendingOutboundBytes;
+    private long _lastFrameTimestamp;      // Stopwatch timestamp of the last frame passed to SendFrame; guarded by _sendLock
     private volatile bool _outputClosed;   // no more frames may be queued (close sent, or aborted)
     private bool _outputCompleted;         // the output pipe's writer is completed; guarded by _sendLock
     private int _aborted;
@@ -52,6 +62,10 @@ public sealed class WsConnection
         RemoteAddress = socket.RemoteEndPoint is IPEndPoint endPoint ? Normalize(endPoint.Address) : IPAddress.None;
         _lastReceiveTick = Environment.TickCount64;
         _assembler = new WsMessageAssembler(options.MaxWebsocketPayloadSize);
+        _burstTicks = options.InlineBurstMicroseconds * Stopwatch.Frequency / 1_000_000;
+        // Synchronous sends then fail with WouldBlock instead of waiting, which lets SendText write to
+        // the socket from the caller's thread. The async receive and send loops do not look at this flag.
+        socket.Blocking = false;
 
         // A frame is only parsed once it is complete, so the receive side must be able to hold one
         // whole maximum-size frame before it pushes back on the socket.
@@ -87,6 +101,12 @@ public sealed class WsConnection
     public bool IsClosed => _outputClosed;
 
     internal Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Frames SendFrame wrote to the socket whole, from the caller's thread (for tests).</summary>
+    internal long FramesSentInline { get; private set; }
+
+    /// <summary>Frames started from the caller's thread whose rest went to the send loop (for tests).</summary>
+    internal long FramesSplit { get; private set; }
 
     internal bool IsOpen => _phase == ConnectionPhase.Open;
 
@@ -499,31 +519,110 @@ public sealed class WsConnection
         long payloadLength = (long)part1.Length + part2.Length + part3.Length;
         Span<byte> header = stackalloc byte[WsFrameHeader.MaxLength];
         int headerLength = WsFrameHeader.Write(header, opcode, fin: true, payloadLength);
-        long frameLength = headerLength + payloadLength;
+        var frame = new WsOutboundFrame(header[..headerLength], part1, part2, part3);
+        bool socketFailed = false;
         lock (_sendLock)
         {
             if (_outputClosed)
                 return false;
-            if (Interlocked.Read(ref _pendingOutboundBytes) + frameLength > _options.MaxPendingOutboundBytes)
+            if (Interlocked.Read(ref _pendingOutboundBytes) + frame.Length > _options.MaxPendingOutboundBytes)
             {
                 _outputClosed = true;
                 CompleteOutputLocked();
             }
             else
             {
-                var writer = _output.Writer;
-                Append(writer, header[..headerLength]);
-                Append(writer, part1);
-                Append(writer, part2);
-                Append(writer, part3);
-                Interlocked.Add(ref _pendingOutboundBytes, frameLength);
-                Flush(writer);
-                return true;
+                long sent = 0;
+                // A frame right behind the previous one (a REQ answer, a batch of OKs) is queued instead:
+                // the send loop then writes the whole burst with a few gathered system calls, where
+                // sending each frame inline would cost one system call per event.
+                // Nothing pending means every byte queued so far is already in the kernel and the send
+                // loop has no socket send in flight (it subtracts only once a send completed), so this
+                // frame can go straight out without overtaking anything; holding the lock keeps any
+                // other frame, and any new work for the send loop, from starting meanwhile.
+                long now = Stopwatch.GetTimestamp();
+                bool burst = now - _lastFrameTimestamp < _burstTicks;
+                _lastFrameTimestamp = now;
+                if (!burst && Interlocked.Read(ref _pendingOutboundBytes) == 0)
+                {
+                    sent = SendInlineLocked(frame);
+                    if (sent == frame.Length)
+                    {
+                        FramesSentInline++;
+                        return true;
+                    }
+                }
+                if (sent >= 0)
+                {
+                    if (sent > 0)
+                        FramesSplit++;
+                    QueueLocked(frame, sent);
+                    return true;
+                }
+                socketFailed = true;
+                _outputClosed = true;
+                CompleteOutputLocked();
             }
         }
-        WebSocketListener.CountSlowClientTermination();
+        if (!socketFailed)
+            WebSocketListener.CountSlowClientTermination();
         Abort();
         return false;
+    }
+
+    /// <summary>
+    /// Writes as much of the frame as the socket takes without waiting (the socket is non-blocking, see
+    /// the constructor), from the calling thread: a live event then reaches the wire without a hop to the
+    /// thread pool for the send loop. Only called with nothing pending and under the send lock.
+    /// </summary>
+    /// <returns>Bytes the kernel took (all, some or none), or -1 when the socket failed.</returns>
+    private long SendInlineLocked(scoped in WsOutboundFrame frame)
+    {
+        // The parts are spans the caller owns, so they are gathered into one buffer for one system call.
+        var scratch = t_inlineScratch ??= GC.AllocateUninitializedArray<byte>(InlineScratchSize);
+        long sent = 0;
+        while (sent < frame.Length)
+        {
+            int chunk = frame.CopyTo(sent, scratch);
+            int accepted;
+            SocketError error;
+            try
+            {
+                accepted = _socket.Send(scratch.AsSpan(0, chunk), SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                return -1;
+            }
+            if (error == SocketError.WouldBlock)
+                return sent;
+            if (error != SocketError.Success)
+                return -1;
+            sent += accepted;
+            if (accepted < chunk)
+                return sent;
+        }
+        return sent;
+    }
+
+    /// <summary>Hands the frame from byte <paramref name="from"/> on to the send loop.</summary>
+    private void QueueLocked(scoped in WsOutboundFrame frame, long from)
+    {
+        var writer = _output.Writer;
+        long skip = from;
+        for (int i = 0; i < WsOutboundFrame.PartCount; i++)
+        {
+            var part = frame.Part(i);
+            if (skip >= part.Length)
+            {
+                skip -= part.Length;
+                continue;
+            }
+            Append(writer, part[(int)skip..]);
+            skip = 0;
+        }
+        Interlocked.Add(ref _pendingOutboundBytes, frame.Length - from);
+        Flush(writer);
     }
 
     /// <summary>Queues a close frame (code 0 = an empty one) and stops all further output.</summary>
