@@ -87,12 +87,17 @@ internal sealed class ClientHandler : IWebSocketHandler
             return;
         }
         session.OpenSubscriptions.Add(subId);
-        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
+        session.RetireSubscription(subId);
+        var sub = new Subscription(session, subIdRaw.ToArray(), filters);
+        session.Live[subId] = sub;
+        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = sub.SubIdRaw, Filters = filters, Subscription = sub });
     }
 
     private void OnCloseSubscription(ClientSession session, ReadOnlySpan<byte> subIdRaw)
     {
-        session.OpenSubscriptions.Remove(Encoding.UTF8.GetString(subIdRaw));
+        string subId = Encoding.UTF8.GetString(subIdRaw);
+        session.OpenSubscriptions.Remove(subId);
+        session.RetireSubscription(subId);
         _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Close, Session = session, SubIdRaw = subIdRaw.ToArray() });
     }
 

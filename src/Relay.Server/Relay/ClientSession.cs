@@ -16,6 +16,18 @@ internal sealed class ClientSession
     public WsConnection Connection { get; }
     public long Id => Connection.Id;
     public HashSet<string> OpenSubscriptions { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The subscription object behind each open id. CLOSE (and a REQ
+    /// reusing the id) marks it removed here, on the receive loop, before any later message of the
+    /// connection is read, so an EVENT sent after CLOSE can never be delivered to it, even though the
+    /// monitor hears of the CLOSE later, through the REQ worker.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Subscription> Live { get; } = new(StringComparer.Ordinal);
+
+    public void RetireSubscription(string subId)
+    {
+        if (Live.TryRemove(subId, out var old)) old.Removed = true;
+    }
     public volatile bool Closed;
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;

@@ -37,6 +37,8 @@ internal struct ReqJob
     public ClientSession Session;
     public byte[] SubIdRaw;
     public Filter[]? Filters;
+    /// <summary>REQ only: made on the receive loop, so CLOSE can retire it before any later message.</summary>
+    public Subscription? Subscription;
 }
 
 internal enum MonitorJobKind : byte { Add, Remove, Disconnect, Events }

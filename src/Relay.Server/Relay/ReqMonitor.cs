@@ -78,7 +78,7 @@ internal sealed class ReqMonitor
 
     private void Add(Subscription sub)
     {
-        if (sub.Session.Closed) return;
+        if (sub.Session.Closed || sub.Removed) return;
         if (!_byConnection.TryGetValue(sub.Session.Id, out var subs))
             _byConnection[sub.Session.Id] = subs = new Dictionary<string, Subscription>(StringComparer.Ordinal);
         if (subs.Remove(sub.SubId, out var old)) { old.Removed = true; _index.Remove(old); }
@@ -130,8 +130,9 @@ internal sealed class ReqMonitor
             var json = batch.Json(slot);
             foreach (var sub in _matches)
             {
-                // Events the subscription's own query could already see were sent with it.
-                if (slot.LevId != 0 && slot.LevId <= sub.SnapshotLevId) continue;
+                // Events the subscription's own query could already see were sent with it; a CLOSEd
+                // subscription may still be indexed here until its removal arrives.
+                if (sub.Removed || (slot.LevId != 0 && slot.LevId <= sub.SnapshotLevId)) continue;
                 if (sub.SendEvent(json)) Metrics.EventsSent.Add(1);
             }
         }

@@ -107,7 +107,9 @@ internal sealed class ReqWorker
             _running.AddFirst(new PendingQuery(session, job.SubIdRaw, run, null));
             return;
         }
-        var sub = new Subscription(session, job.SubIdRaw, job.Filters!) { SnapshotLevId = snapshot };
+        var sub = job.Subscription!;
+        if (sub.Removed) return;   // CLOSEd (or replaced) before its query started
+        sub.SnapshotLevId = snapshot;
         MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = sub.SubId });
         _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _maxLimit, now, snapshot), sub));
     }
@@ -173,8 +175,9 @@ internal sealed class ReqWorker
 
         public bool OnEvent(ulong levId, ReadOnlySpan<byte> json)
         {
+            if (Subscription!.Removed) return false;
             Metrics.EventsSent.Add(1);
-            return Subscription!.SendEvent(json);
+            return Subscription.SendEvent(json);
         }
     }
 }

@@ -177,6 +177,23 @@ public class ProtocolTests
     }
 
     [Fact]
+    public async Task An_event_sent_right_after_close_is_never_delivered_to_the_closed_subscription()
+    {
+        await using var relay = TestRelay.Start();
+        await using var c = await relay.ConnectAsync();
+        var keys = new TestKeys();
+        for (int i = 0; i < 100; i++)
+        {
+            await c.SubscribeAsync("s" + i, $"{{\"authors\":[\"{keys.PubKey}\"],\"since\":{Now - 5}}}");
+            await c.SendAsync($"[\"CLOSE\",\"s{i}\"]");
+            var ev = keys.Sign(1, "after close " + i);
+            // PublishAsync fails if anything but the OK arrives first, e.g. the event for the closed "s{i}".
+            Assert.True((await c.PublishAsync(ev)).Accepted);
+        }
+        Assert.True(await c.IsSilentAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
     public async Task Req_with_a_used_id_replaces_the_subscription()
     {
         await using var relay = TestRelay.Start();
