@@ -81,23 +81,20 @@ internal sealed class ClientHandler : IWebSocketHandler
             return;
         }
         string subId = Encoding.UTF8.GetString(subIdRaw);
-        if (!session.OpenSubscriptions.Contains(subId) && session.OpenSubscriptions.Count >= _relay.Config.Relay.MaxSubsPerConnection)
+        if (!session.IsOpen(subId) && session.OpenCount >= _relay.Config.Relay.MaxSubsPerConnection)
         {
             session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {_relay.Config.Relay.MaxSubsPerConnection})");
             return;
         }
-        session.OpenSubscriptions.Add(subId);
-        session.RetireSubscription(subId);
         var sub = new Subscription(session, subIdRaw.ToArray(), filters);
-        session.Live[subId] = sub;
+        session.Open(sub);
         _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = sub.SubIdRaw, Filters = filters, Subscription = sub });
     }
 
     private void OnCloseSubscription(ClientSession session, ReadOnlySpan<byte> subIdRaw)
     {
         string subId = Encoding.UTF8.GetString(subIdRaw);
-        session.OpenSubscriptions.Remove(subId);
-        session.RetireSubscription(subId);
+        session.Retire(subId);
         _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Close, Session = session, SubIdRaw = subIdRaw.ToArray() });
     }
 

@@ -15,20 +15,31 @@ internal sealed class ClientSession
 
     public WsConnection Connection { get; }
     public long Id => Connection.Id;
-    public HashSet<string> OpenSubscriptions { get; } = new(StringComparer.Ordinal);
-    /// <summary>
-    /// The subscription object behind each open id. CLOSE (and a REQ
-    /// reusing the id) marks it removed here, on the receive loop, before any later message of the
-    /// connection is read, so an EVENT sent after CLOSE can never be delivered to it, even though the
-    /// monitor hears of the CLOSE later, through the REQ worker.
-    /// </summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, Subscription> Live { get; } = new(StringComparer.Ordinal);
-
-    public void RetireSubscription(string subId)
-    {
-        if (Live.TryRemove(subId, out var old)) old.Removed = true;
-    }
     public volatile bool Closed;
+
+    private Dictionary<string, Subscription>? _open;
+
+    /// <summary>Open subscriptions (REQ ids not yet CLOSEd); touched only on the receive loop.</summary>
+    public int OpenCount => _open?.Count ?? 0;
+
+    public bool IsOpen(string subId) => _open?.ContainsKey(subId) == true;
+
+    /// <summary>
+    /// Opens a subscription. A REQ reusing an id retires the old one here, on the receive loop, before
+    /// any later message of the connection is read; the monitor hears of it later, through the REQ worker.
+    /// </summary>
+    public void Open(Subscription sub)
+    {
+        _open ??= new Dictionary<string, Subscription>(StringComparer.Ordinal);
+        if (_open.Remove(sub.SubId, out var old)) old.Removed = true;
+        _open[sub.SubId] = sub;
+    }
+
+    /// <summary>CLOSE: from now on the subscription receives nothing, even events already on their way.</summary>
+    public void Retire(string subId)
+    {
+        if (_open is not null && _open.Remove(subId, out var old)) old.Removed = true;
+    }
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -71,6 +82,7 @@ internal sealed class Subscription
     {
         Session = session;
         SubIdRaw = subIdRaw;
+        SubId = System.Text.Encoding.UTF8.GetString(subIdRaw);
         Filters = filters;
         var b = new ArrayBufferWriter<byte>(subIdRaw.Length + 16);
         RelayMessageWriter.EventPrefix(b, subIdRaw);
@@ -79,7 +91,7 @@ internal sealed class Subscription
 
     public ClientSession Session { get; }
     public byte[] SubIdRaw { get; }
-    public string SubId => System.Text.Encoding.UTF8.GetString(SubIdRaw);
+    public string SubId { get; }
     public Filter[] Filters { get; }
     /// <summary><c>["EVENT","&lt;sub&gt;",</c>: stored JSON goes between this and <c>]</c>.</summary>
     public byte[] EventPrefix { get; }
