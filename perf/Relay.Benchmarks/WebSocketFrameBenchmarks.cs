@@ -145,17 +145,7 @@ public class WebSocketFrameBenchmarks
         }
     }
 
-    private static void Append(PipeWriter writer, ReadOnlySpan<byte> source)
-    {
-        while (!source.IsEmpty)
-        {
-            var destination = writer.GetSpan();
-            int length = Math.Min(destination.Length, source.Length);
-            source[..length].CopyTo(destination);
-            writer.Advance(length);
-            source = source[length..];
-        }
-    }
+    private static void Append(PipeWriter writer, ReadOnlySpan<byte> source) => WsConnection.Append(writer, source);
 
     /// <summary>The EVENT message cut (at a character boundary) or padded with spaces to exactly 700 bytes of UTF-8.</summary>
     private static byte[] SevenHundredBytes(byte[] message)

@@ -668,7 +668,7 @@ public sealed class WsConnection
     }
 
     /// <summary>Copies into whatever block space the pipe has, never asking for more than one block.</summary>
-    private static void Append(PipeWriter writer, ReadOnlySpan<byte> source)
+    internal static void Append(PipeWriter writer, ReadOnlySpan<byte> source)
     {
         while (!source.IsEmpty)
         {
