@@ -18,6 +18,7 @@ Modes:
               /etc/systemd/system/relay.service.d/90-limits.conf with LimitNOFILE.
   --root DIR  act on DIR/proc/sys and DIR/etc instead of /proc/sys and /etc (tests, images);
               also $RELAY_SYSCTL_ROOT.
+  --keys      print the keys this script manages, one per line (to save and restore them).
   -h, --help  this text.
 
 "Meets" depends on the key: limits and queues must be at least the recommendation, timeouts and
@@ -77,6 +78,7 @@ while [ $# -gt 0 ]; do
       root=$2; shift ;;
     --root=*) root=${1#--root=} ;;
     -h|--help) usage; exit 0 ;;
+    --keys) for entry in "${RECOMMENDATIONS[@]}"; do echo "${entry%%|*}"; done; exit 0 ;;
     *) echo "sysctl-tuning: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

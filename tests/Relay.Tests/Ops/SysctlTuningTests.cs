@@ -238,4 +238,17 @@ public class SysctlTuningTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("9223372036854775807", r.Row("fs.file-max"));
     }
+
+    [Fact]
+    public void Keys_lists_every_managed_key_for_save_and_restore()
+    {
+        using var root = FakeRoot(s_stock);
+        var before = root.Snapshot();
+
+        var r = Run(root, "--keys");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(s_stock.Keys.Order(), r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        Assert.Equal(before, root.Snapshot());
+    }
 }
