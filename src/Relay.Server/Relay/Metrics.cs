@@ -83,8 +83,30 @@ internal static class Metrics
 internal static class RelayLog
 {
     public static volatile bool Quiet;
-    public static void Info(string message) { if (!Quiet) Write("INFO", message); }
+    // 0 = errors only, 1 = warnings, 2 = info (default), 3 = debug.
+    private static volatile int s_level = 2;
+
+    public static bool DebugEnabled => s_level >= 3 && !Quiet;
+
+    public static void Debug(string message) { if (DebugEnabled) Write("DEBUG", message); }
+    public static void Info(string message) { if (!Quiet && s_level >= 2) Write("INFO", message); }
+    public static void Warn(string message) { if (!Quiet && s_level >= 1) Write("WARN", message); }
     public static void Error(string message) => Write("ERROR", message);
+
+    /// <summary>strfry's --verbosity: ERROR, WARN, INFO, or a number (loguru's: 0 info, 1+ debug, negative less).</summary>
+    public static bool TrySetVerbosity(string level)
+    {
+        switch (level.Trim().ToUpperInvariant())
+        {
+            case "ERROR" or "FATAL": s_level = 0; return true;
+            case "WARN" or "WARNING": s_level = 1; return true;
+            case "INFO": s_level = 2; return true;
+            case "DEBUG": s_level = 3; return true;
+        }
+        if (!int.TryParse(level, out int n)) return false;
+        s_level = n >= 1 ? 3 : n == 0 ? 2 : n == -1 ? 1 : 0;
+        return true;
+    }
 
     // Faults that a hostile or broken peer can trigger at will (transport exceptions) must not flood
     // the log: at most this many lines per window, then one line saying how many were dropped.

@@ -14,7 +14,7 @@ namespace Relay.Server.Relay;
 /// </summary>
 public sealed class RelayServer : IAsyncDisposable
 {
-    public const string Version = "0.1.0";
+    public const string Version = "0.2.0";
 
     private readonly EventStore _store;
     private readonly Writer _writer;
