@@ -14,8 +14,24 @@ internal sealed partial class ConfigJsonContext : JsonSerializerContext;
 
 public sealed class ConfigException(string message) : Exception(message);
 
+/// <summary>A config as loaded: the values, the file they came from (null: built-in defaults), and warnings to log once.</summary>
+public sealed record LoadedConfig(RelayConfig Config, string? Path, IReadOnlyList<string> Warnings);
+
 public static class ConfigLoader
 {
+    /// <summary>
+    /// Finds and loads the config: <paramref name="explicitPath"/>, else $RELAY_CONFIG, else
+    /// ./config.json, else built-in defaults; then applies <c>--set key=value</c> overrides.
+    /// </summary>
+    public static LoadedConfig Load(string? explicitPath, IReadOnlyList<string> setOverrides)
+    {
+        string? path = explicitPath ?? Environment.GetEnvironmentVariable("RELAY_CONFIG");
+        if (path is null && File.Exists("config.json")) path = "config.json";
+        var config = path is null ? new RelayConfig() : LoadFile(path);
+        if (setOverrides.Count > 0) throw new ConfigException("--set: not supported yet");
+        return new LoadedConfig(config, path, []);
+    }
+
     /// <summary>Reads and validates a config file; any problem becomes a <see cref="ConfigException"/> naming the key.</summary>
     public static RelayConfig LoadFile(string path)
     {

@@ -58,6 +58,13 @@ internal sealed class ClientSession
         Connection.SendText(b.WrittenSpan);
     }
 
+    public void SendOkWithIdText(ReadOnlySpan<byte> idUtf8, bool accepted, string message)
+    {
+        var b = Scratch();
+        RelayMessageWriter.OkWithIdText(b, idUtf8, accepted, message);
+        Connection.SendText(b.WrittenSpan);
+    }
+
     public void SendNotice(string message)
     {
         var b = Scratch();

@@ -12,16 +12,20 @@ internal sealed class Ingester
 {
     private const int BatchSize = 256;
 
-    private readonly WorkQueue<IngestJob> _inbox = new(4096);
+    private readonly WorkQueue<IngestJob> _inbox;
     private readonly EventStore _store;
     private readonly Writer _writer;
     private readonly EventLimits _limits;
     private readonly ISchnorrVerifier _verifier;
     private readonly long _rejectEphemeralOlderThan;
+    private readonly FaultInjection? _faults;
     private readonly Thread _thread;
 
-    public Ingester(int index, EventStore store, Writer writer, EventLimits limits, ISchnorrVerifier verifier, long rejectEphemeralOlderThan)
+    public Ingester(int index, EventStore store, Writer writer, EventLimits limits, ISchnorrVerifier verifier, long rejectEphemeralOlderThan,
+        FaultInjection? faults = null)
     {
+        _faults = faults;
+        _inbox = new WorkQueue<IngestJob>(faults?.IngesterInboxCapacity ?? 4096);
         _store = store;
         _writer = writer;
         _limits = limits;
@@ -31,14 +35,29 @@ internal sealed class Ingester
     }
 
     public void Start() => _thread.Start();
-    public void Post(in IngestJob job)
+
+    /// <summary>Queues an EVENT; the result completes later only when the inbox is full (see <see cref="WorkQueue{T}"/>).</summary>
+    public ValueTask Post(in IngestJob job)
     {
         _writer.NoteIngestStarted();
-        if (!_inbox.Enqueue(job))
+        switch (_inbox.TryEnqueue(job))
         {
-            _writer.NoteIngestFinished();
-            EventBuffers.Pool.Return(job.Buffer);
+            case EnqueueResult.Queued: return default;
+            case EnqueueResult.Completed: Drop(job); return default;
+            default: return PostWhenRoomAsync(job);
         }
+    }
+
+    private async ValueTask PostWhenRoomAsync(IngestJob job)
+    {
+        Metrics.InboxFullWaits.Add(1);
+        if (!await _inbox.EnqueueAsync(job)) Drop(job);
+    }
+
+    private void Drop(in IngestJob job)
+    {
+        _writer.NoteIngestFinished();
+        EventBuffers.Pool.Return(job.Buffer);
     }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
@@ -101,39 +120,48 @@ internal sealed class Ingester
                 {
                     ref var s = ref survivors[k];
                     var session = batch[s.Job].Session;
+                    // Taken out of the survivor before anything can throw: from here the buffer
+                    // belongs to the writer (or the pool), never to the catch below.
+                    byte[] buffer = s.Buffer;
+                    s.Buffer = null!;
                     if (!valid[k])
                     {
-                        Reject(session, s.Header, "invalid: bad signature");
-                        EventBuffers.Pool.Return(s.Buffer);
+                        EventBuffers.Pool.Return(buffer);
+                        RejectParsed(session, s.Header, "invalid: bad signature");
                     }
                     else
                     {
+                        _faults?.IngesterBeforeHandOff?.Invoke();
                         _writer.Post(new WriteJob
                         {
                             Session = session,
-                            Buffer = s.Buffer,
+                            Buffer = buffer,
                             PackedLength = s.PackedLength,
                             JsonStart = s.JsonStart,
                             JsonLength = s.JsonLength,
                             Id = s.Header.Id,
                         });
+                        _faults?.IngesterAfterHandOff?.Invoke();
                     }
-                    s = default;
                 }
-                count = 0;
             }
             catch (Exception e)
             {
                 RelayLog.Error($"ingester: {e}");
+                // Only events not yet handed to the writer are answered here: a handed one gets its
+                // answer from the writer, and its buffer is the writer's to return.
                 for (int k = 0; k < count; k++)
                 {
-                    batch[survivors[k].Job].Session.SendNotice("error: internal error while processing EVENT");
-                    EventBuffers.Pool.Return(survivors[k].Buffer);
-                    survivors[k] = default;
+                    ref var s = ref survivors[k];
+                    if (s.Buffer is null) continue;
+                    EventBuffers.Pool.Return(s.Buffer);
+                    s.Buffer = null!;
+                    RejectParsed(batch[s.Job].Session, s.Header, "error: internal error while processing the event");
                 }
             }
             finally
             {
+                for (int k = 0; k < count; k++) survivors[k] = default;
                 // After the hand-offs to the writer, so the writer never sees 0 while events are in between.
                 for (int i = 0; i < n; i++)
                 {
@@ -162,20 +190,22 @@ internal sealed class Ingester
                 buffer.AsSpan(maxPacked), out int jsonLength, out ParsedEventHeader header, out string? error);
             if (status != EventParseStatus.Ok)
             {
-                Reject(job.Session, header, error ?? "invalid: malformed event");
+                Reject(job.Session, header, input, error ?? "invalid: malformed event");
                 return false;
             }
             if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - _rejectEphemeralOlderThan)
             {
-                Reject(job.Session, header, "invalid: ephemeral event is too old");
+                RejectParsed(job.Session, header, "invalid: ephemeral event is too old");
                 return false;
             }
             // Before the signature check, which costs 20x more: the id is the hash of the content, so a
             // stored event with this id is this event (whatever its sig field says).
-            if (view.ContainsId(header.Id.Span))
+            if (view.TryGetLevId(header.Id.Span, out ulong storedLevId))
             {
                 Metrics.EventsDuplicate.Add(1);
-                job.Session.SendOk(header.Id.Span, true, "duplicate: already have this event");
+                // The original may be committed but not yet fsynced (its own OK still waits for the
+                // syncer): then this OK waits for the same fsync.
+                _writer.Syncer.AnswerDuplicate(job.Session, header.Id, storedLevId);
                 return false;
             }
             survivor = new Survivor { Buffer = buffer, PackedLength = packedLength, JsonStart = maxPacked, JsonLength = jsonLength, Header = header };
@@ -188,10 +218,29 @@ internal sealed class Ingester
         }
     }
 
-    private static void Reject(ClientSession session, in ParsedEventHeader header, string message)
+    /// <summary>Refuses an event that failed to parse: OK false with its id, or with the id text as sent when that is not valid hex.</summary>
+    private static void Reject(ClientSession session, in ParsedEventHeader header, ReadOnlySpan<byte> eventJson, string message)
+    {
+        if (header.IdValid)
+        {
+            RejectParsed(session, header, message);
+            return;
+        }
+        Metrics.EventsRejected.Add(1);
+        Span<byte> idText = stackalloc byte[MaxEchoedIdLength];
+        if (EventParser.TryFindIdText(eventJson, idText, out int idLength))
+            session.SendOkWithIdText(idText[..idLength], false, message);
+        else
+            session.SendNotice(message);
+    }
+
+    private static void RejectParsed(ClientSession session, in ParsedEventHeader header, string message)
     {
         Metrics.EventsRejected.Add(1);
         if (header.IdValid) session.SendOk(header.Id.Span, false, message);
         else session.SendNotice(message);
     }
+
+    // An id field longer than this is not echoed (a NOTICE says what was wrong instead).
+    private const int MaxEchoedIdLength = 256;
 }

@@ -14,7 +14,7 @@ namespace Relay.Server.Relay;
 /// </summary>
 public sealed class RelayServer : IAsyncDisposable
 {
-    public const string Version = "0.1.0";
+    public const string Version = "0.2.0";
 
     private readonly EventStore _store;
     private readonly Writer _writer;
@@ -26,7 +26,9 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly byte[] _nip11;
     private int _disposed;
 
-    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null)
+    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null) : this(config, verifier, null) { }
+
+    internal RelayServer(RelayConfig config, ISchnorrVerifier? verifier, FaultInjection? faults)
     {
         Config = config;
         Verifier = verifier ?? SchnorrVerifiers.Default;
@@ -45,12 +47,12 @@ public sealed class RelayServer : IAsyncDisposable
             RejectEventsOlderThanSeconds = config.Events.RejectEventsOlderThanSeconds,
         };
         var threads = config.Relay.NumThreads;
-        _writer = new Writer(_store);
+        _writer = new Writer(_store, faults);
         _monitors = new ReqMonitor[threads.ReqMonitor];
         for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store);
         _ingesters = new Ingester[threads.Ingester];
         for (int i = 0; i < _ingesters.Length; i++)
-            _ingesters[i] = new Ingester(i, _store, _writer, limits, Verifier, config.Events.RejectEphemeralEventsOlderThanSeconds);
+            _ingesters[i] = new Ingester(i, _store, _writer, limits, Verifier, config.Events.RejectEphemeralEventsOlderThanSeconds, faults);
         _reqWorkers = new ReqWorker[threads.ReqWorker];
         for (int i = 0; i < _reqWorkers.Length; i++)
             _reqWorkers[i] = new ReqWorker(i, _store, _monitors, config.Relay.MaxFilterLimit, config.Relay.MaxFilterLimitCount,
@@ -72,13 +74,21 @@ public sealed class RelayServer : IAsyncDisposable
             AutoPingSeconds = config.Relay.AutoPingSeconds,
             MaxPendingOutboundBytes = config.Relay.MaxPendingOutboundBytes,
             RealIpHeader = config.Relay.RealIpHeader,
+            EnableTcpKeepalive = config.Relay.EnableTcpKeepalive,
             Nip11Document = _ => _nip11,
             HttpHandler = HandleHttp,
+            OnError = e => RelayLog.ErrorLimited($"transport: {e.GetType().Name}: {e.Message}"),
         }, new ClientHandler(this, filterLimits));
         _cron = new Timer(_ => _writer.RequestPurge(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     public RelayConfig Config { get; }
+
+    /// <summary>How often expired events are purged (strfry: 9 s); tests shorten it.</summary>
+    internal TimeSpan CronPeriod { get; init; } = TimeSpan.FromSeconds(9);
+
+    internal Writer Writer => _writer;
+    internal WebSocketListener Listener => _listener;
     public ISchnorrVerifier Verifier { get; }
     public int Port => _listener.Port;
     internal EventStore Store => _store;
@@ -101,7 +111,7 @@ public sealed class RelayServer : IAsyncDisposable
         foreach (var i in _ingesters) i.Start();
         _listener.Start();
         // Expired events are never served (queries check expiration); the purge only reclaims space.
-        _cron.Change(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(9));
+        _cron.Change(CronPeriod, CronPeriod);
     }
 
     private HttpResponse? HandleHttp(HttpRequestInfo request)

@@ -46,7 +46,16 @@ internal sealed class ReqWorker
     }
 
     public void Start() => _thread.Start();
-    public void Post(in ReqJob job) => _inbox.Enqueue(job);
+
+    /// <summary>Queues a REQ/COUNT/CLOSE; the result completes later only when the inbox is full.</summary>
+    public ValueTask Post(in ReqJob job) =>
+        _inbox.TryEnqueue(job) == EnqueueResult.Full ? PostWhenRoomAsync(job) : default;
+
+    private async ValueTask PostWhenRoomAsync(ReqJob job)
+    {
+        Metrics.InboxFullWaits.Add(1);
+        await _inbox.EnqueueAsync(job);
+    }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
     private ReqMonitor MonitorFor(ClientSession s) => _monitors[(int)(s.Id % _monitors.Length)];
