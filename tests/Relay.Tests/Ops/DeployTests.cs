@@ -97,8 +97,10 @@ public partial class DeployTests
             }
 
         Assert.NotEmpty(served);
-        Assert.Empty(served.Except(charted).Order());
-        Assert.Empty(s_announced.Except(charted));
+        string[] uncharted = served.Except(charted).Order().ToArray();
+        Assert.True(uncharted.Length == 0, "served on /metrics but on no panel of deploy/grafana/relay-dashboard.json: " + string.Join(", ", uncharted));
+        string[] missing = s_announced.Except(charted).ToArray();
+        Assert.True(missing.Length == 0, "announced but on no panel: " + string.Join(", ", missing));
     }
 
     [Fact]
