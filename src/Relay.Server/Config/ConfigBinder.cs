@@ -8,6 +8,8 @@ namespace Relay.Server.Config;
 /// </summary>
 internal static class ConfigBinder
 {
+    private static readonly RelayConfig Defaults = new();
+
     public static RelayConfig Bind(ConfigDocument doc, List<string> warnings)
     {
         var config = new RelayConfig();
@@ -33,7 +35,8 @@ internal static class ConfigBinder
             if (key is not null)
             {
                 key.Bind(config, node, new KeyCheck(path, where, node, warnings));
-                if (ConfigSchema.IsIgnored(path)) ignored.Add(path);
+                // A key Relay does not act on matters only when it asks for something other than the default.
+                if (ConfigSchema.IsIgnored(path) && key.Show(config) != key.Show(Defaults)) ignored.Add(path);
             }
             else if (ConfigSchema.Ignored.TryGetValue(path, out string? why))
             {

@@ -96,7 +96,9 @@ public static class ConfigSchema
 
     /// <summary>
     /// Keys that mean nothing to Relay by design. Set in a file they are named in the one startup
-    /// warning, never an error; current ones are still type-checked, so the file stays valid for strfry.
+    /// warning, never an error. Current strfry keys are still type-checked (so the file stays valid
+    /// for strfry) and named only when set to something other than the default; keys of older strfry
+    /// versions take any value and are always named.
     /// </summary>
     public static IReadOnlyDictionary<string, string> Ignored { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -111,11 +113,11 @@ public static class ConfigSchema
 
     /// <summary>
     /// strfry keys Relay reads and checks but does not act on yet. They are named in the startup
-    /// warning when a file sets them; remove a key here in the change that makes Relay honour it.
+    /// warning when a file sets them to other than the default; remove a key here in the change that
+    /// makes Relay honour it. (dbParams.noReadAhead is not here: the store always opens without read-ahead.)
     /// </summary>
     public static ISet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "dbParams.noReadAhead",
         "relay.enableTcpKeepalive",
         "relay.auth.enabled", "relay.auth.serviceUrl", "relay.auth.restrictedReadKinds", "relay.auth.restrictReadToInvolvedPubkey",
         "relay.info.self", "relay.info.privacy", "relay.info.terms",

@@ -8,6 +8,8 @@ public sealed class ConfigWatcherOptions
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>How often the file's size and time are checked, for file systems without change events.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Watch the directory for change events (the poll runs either way); off only to test the poll.</summary>
+    public bool FileSystemEvents { get; init; } = true;
     public Action<string>? Log { get; init; }
     public Action<string>? LogError { get; init; }
 }
@@ -70,6 +72,7 @@ public sealed class ConfigWatcher : IDisposable
             _debounce = new Timer(_ => CheckSafely(force: false));
             _poll = new Timer(_ => Poll(), null, _options.PollInterval, _options.PollInterval);
             string dir = Path.GetDirectoryName(_fullPath)!;
+            if (!_options.FileSystemEvents) return;
             try
             {
                 var watcher = new FileSystemWatcher(dir)
@@ -77,11 +80,14 @@ public sealed class ConfigWatcher : IDisposable
                     NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
                     IncludeSubdirectories = false,
                 };
-                // Any entry of the directory: a Kubernetes ConfigMap swaps a "..data" symlink, not the file.
-                watcher.Changed += (_, _) => Schedule();
-                watcher.Created += (_, _) => Schedule();
-                watcher.Deleted += (_, _) => Schedule();
-                watcher.Renamed += (_, _) => Schedule();
+                string name = Path.GetFileName(_fullPath);
+                // Only our file's events: a log written next to it would otherwise keep postponing the
+                // debounce forever. Names starting ".." are how a Kubernetes ConfigMap swaps its files in.
+                bool Ours(string? entry) => entry is not null && (entry == name || entry.StartsWith("..", StringComparison.Ordinal));
+                watcher.Changed += (_, e) => { if (Ours(e.Name)) Schedule(); };
+                watcher.Created += (_, e) => { if (Ours(e.Name)) Schedule(); };
+                watcher.Deleted += (_, e) => { if (Ours(e.Name)) Schedule(); };
+                watcher.Renamed += (_, e) => { if (Ours(e.Name) || Ours(e.OldName)) Schedule(); };
                 watcher.Error += (_, _) => Schedule();
                 watcher.EnableRaisingEvents = true;
                 _watcher = watcher;
@@ -138,12 +144,12 @@ public sealed class ConfigWatcher : IDisposable
 
     private ConfigReloadResult Check(bool force)
     {
-        var current = _live.Current;
         if (_fullPath is null)
-            return new ConfigReloadResult(true, null, current, [], [], []);
+            return new ConfigReloadResult(true, null, _live.Current, [], [], []);
         ConfigReloadResult result;
         lock (_gate)
         {
+            var current = _live.Current;
             if (_disposed) return new ConfigReloadResult(false, "the watcher is stopped", current, [], [], []);
             string text;
             try

@@ -494,9 +494,9 @@ internal sealed class TaoConfigReader
 
     private char ReadHex4(int escapePos)
     {
-        if (_pos + 4 > _text.Length || !ushort.TryParse(_text.AsSpan(_pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort unit)
-            || !IsHex4(_text.AsSpan(_pos, 4)))
+        if (_pos + 4 > _text.Length || !IsHex4(_text.AsSpan(_pos, 4)))
             throw Fail(escapePos, "invalid \\u escape: expected 4 hex digits");
+        ushort unit = ushort.Parse(_text.AsSpan(_pos, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
         _pos += 4;
         return (char)unit;
     }

@@ -269,7 +269,7 @@ public class ConfigLoaderTests
             relay {
                 serviceUrl = "wss://old.example"
                 plugins { writePolicyPath = "/usr/local/bin/policy" }
-                writePolicy { plugin = "" lookbackSeconds = 0 }
+                writePolicy { plugin = "/bin/policy" lookbackSeconds = 0 }
                 numThreads { ingester = 2 yesstr = 1 }
                 negentropy { maxFilterLimit = 10 }
             }
@@ -279,6 +279,14 @@ public class ConfigLoaderTests
         Assert.Equal("config: keys ignored by Relay: relay.serviceUrl (old name of relay.auth.serviceUrl), " +
                      "relay.plugins.writePolicyPath (old name of relay.writePolicy.plugin), relay.writePolicy.plugin, " +
                      "relay.writePolicy.lookbackSeconds, relay.numThreads.yesstr, relay.negentropy.maxFilterLimit", line);
+    }
+
+    [Fact]
+    public void Keys_relay_does_not_act_on_are_named_only_when_they_ask_for_a_non_default()
+    {
+        Assert.Empty(Load("events.ephemeralEventsLifetimeSeconds = 300\nrelay.compression.enabled = true").Warnings);
+        Assert.Equal(["config: keys ignored by Relay: events.ephemeralEventsLifetimeSeconds, relay.compression.enabled"],
+            Load("events.ephemeralEventsLifetimeSeconds = 60\nrelay.compression.enabled = false").Warnings);
     }
 
     [Fact]
