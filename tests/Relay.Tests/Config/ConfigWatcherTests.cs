@@ -19,7 +19,12 @@ public sealed class ConfigWatcherTests : IDisposable
     private (LiveConfig Live, ConfigWatcher Watcher) Start(string text, ConfigWatcherOptions? options = null, params string[] sets)
     {
         File.WriteAllText(_path, text);
-        var loaded = ConfigLoader.Load(_path, sets);
+        return Watch(_path, options, sets);
+    }
+
+    private (LiveConfig Live, ConfigWatcher Watcher) Watch(string path, ConfigWatcherOptions? options = null, params string[] sets)
+    {
+        var loaded = ConfigLoader.Load(path, sets);
         var live = new LiveConfig(loaded.Config);
         var watcher = new ConfigWatcher(live, loaded, new ConfigWatcherOptions
         {
@@ -200,13 +205,8 @@ public sealed class ConfigWatcherTests : IDisposable
         string path = Path.Combine(k8s, "strfry.conf");
         File.CreateSymbolicLink(path, Path.Combine("..data", "strfry.conf"));
 
-        var loaded = ConfigLoader.Load(path, []);
-        var live = new LiveConfig(loaded.Config);
-        using var watcher = new ConfigWatcher(live, loaded, new ConfigWatcherOptions
-        {
-            Debounce = TimeSpan.FromMilliseconds(100), PollInterval = TimeSpan.FromHours(1), Log = _log.Enqueue, LogError = _errors.Enqueue,
-        });
-        watcher.Start();
+        var (live, watcher) = Watch(path, new ConfigWatcherOptions { Debounce = TimeSpan.FromMilliseconds(100) });
+        using var _ = watcher;
         var changed = NextChange(live);
         Directory.CreateDirectory(Path.Combine(k8s, "..v2"));
         File.WriteAllText(Path.Combine(k8s, "..v2", "strfry.conf"), Conf(222));
