@@ -116,7 +116,7 @@ public static class ConfigSchema
     /// warning when a file sets them to other than the default; remove a key here in the change that
     /// makes Relay honour it. (dbParams.noReadAhead is not here: the store always opens without read-ahead.)
     /// </summary>
-    public static ISet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
+    public static IReadOnlySet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "relay.enableTcpKeepalive",
         "relay.auth.enabled", "relay.auth.serviceUrl", "relay.auth.restrictedReadKinds", "relay.auth.restrictReadToInvolvedPubkey",
