@@ -26,6 +26,7 @@ public static class EventErrors
     public const string TooLarge = "invalid: event too large";
     public const string TooManyTags = "invalid: too many tags";
     public const string TagValueTooLong = "invalid: tag value too long";
+    public const string ContentTooLong = "invalid: content too long";
     public const string Expired = "invalid: event expired";
     public const string BadEventId = "invalid: bad event id";
     public const string BadSignature = "invalid: bad signature";

@@ -10,6 +10,11 @@ public sealed class EventLimits
     public int MaxNumTags { get; init; } = 2000;
     /// <summary>Bytes (UTF-8, unescaped) of any element of any tag, the tag name included.</summary>
     public int MaxTagValSize { get; init; } = 1024;
+    /// <summary>
+    /// Characters of the content as JavaScript counts them (UTF-16 code units, as NIP-11's
+    /// max_content_length is checked by clients and nostream); 0 = bounded only by <see cref="MaxEventSize"/>.
+    /// </summary>
+    public int MaxContentLength { get; init; }
     public long RejectEventsNewerThanSeconds { get; init; } = 900;
     public long RejectEventsOlderThanSeconds { get; init; } = 94608000;
 }

@@ -135,6 +135,10 @@ public static class EventParser
         if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return EventErrors.Malformed;
 
         if (seen != AllFields) return MissingField(seen);
+        if (limits.MaxContentLength > 0 && content.Length > limits.MaxContentLength
+            && System.Text.Encoding.UTF8.GetCharCount(content) > limits.MaxContentLength) return EventErrors.ContentTooLong;
+        // strfry's test: the repost's content is the reposted event's JSON, which carries ["-"] verbatim.
+        if (header.Kind is 6 or 16 && content.IndexOf("[\"-\"]"u8) >= 0) header.EmbedsProtected = true;
         if (header.CreatedAt > now + limits.RejectEventsNewerThanSeconds) return EventErrors.TooNew;
         if (header.CreatedAt < now - limits.RejectEventsOlderThanSeconds) return EventErrors.TooOld;
 
@@ -150,7 +154,7 @@ public static class EventParser
         w.Write(",\"tags\":"u8);
         int tagsOut = w.Position;
         var packer = new PackedEventWriter(packed, header.Id.Span, header.PubKey.Span, header.CreatedAt, header.Kind, 0);
-        string? tagError = WriteTags(eventJson.Slice(tagsStart, tagsEnd - tagsStart), limits, ref w, ref packer, tagScratch, out header.Expiration);
+        string? tagError = WriteTags(eventJson.Slice(tagsStart, tagsEnd - tagsStart), limits, ref w, ref packer, tagScratch, ref header);
         if (tagError is not null) return tagError;
         if (header.Expiration != 0 && header.Expiration <= now) return EventErrors.Expired;
         int tagsOutEnd = w.Position;
@@ -186,14 +190,15 @@ public static class EventParser
     }
 
     /// <summary>
-    /// Writes the tags canonically, packs the single-letter ones and finds the NIP-40 expiration
-    /// (the first <c>expiration</c> tag; 0 when its value is not an integer).
+    /// Writes the tags canonically, packs the single-letter ones and finds what policy needs from the
+    /// others: the NIP-40 expiration (the first <c>expiration</c> tag; 0 when its value is not an
+    /// integer), the NIP-70 <c>-</c> tag and the NIP-13 committed target (the first <c>nonce</c> tag).
     /// </summary>
     private static string? WriteTags(ReadOnlySpan<byte> tagsJson, EventLimits limits, ref SpanWriter w,
-        ref PackedEventWriter packer, Span<byte> scratch, out long expiration)
+        ref PackedEventWriter packer, Span<byte> scratch, ref ParsedEventHeader header)
     {
-        expiration = 0;
-        bool expirationSeen = false;
+        header.Expiration = 0;
+        bool expirationSeen = false, nonceSeen = false;
         var reader = new Utf8JsonReader(tagsJson);
         reader.Read();
         w.Write((byte)'[');
@@ -206,7 +211,7 @@ public static class EventParser
             w.Write((byte)'[');
             int element = 0;
             byte letter = 0;
-            bool isExpiration = false;
+            bool isExpiration = false, isNonce = false;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
                 if (reader.TokenType != JsonTokenType.String) return EventErrors.BadTags;
@@ -219,6 +224,9 @@ public static class EventParser
                 {
                     letter = value.Length == 1 && char.IsAsciiLetter((char)value[0]) ? value[0] : (byte)0;
                     isExpiration = value.SequenceEqual("expiration"u8);
+                    if (value.Length == 1 && value[0] == (byte)'-') header.Protected = true;
+                    isNonce = !nonceSeen && value.SequenceEqual("nonce"u8);
+                    nonceSeen |= isNonce;
                 }
                 else if (element == 1)
                 {
@@ -227,8 +235,13 @@ public static class EventParser
                     if (isExpiration && !expirationSeen)
                     {
                         expirationSeen = true;
-                        if (!TryParseDigits(value, out expiration)) expiration = 0;
+                        if (!TryParseDigits(value, out header.Expiration)) header.Expiration = 0;
                     }
+                }
+                else if (element == 2 && isNonce)
+                {
+                    // A target beyond 256 bits cannot be met; read it as 256 so it never lowers the bar.
+                    header.PowCommitment = TryParseDigits(value, out long target) ? (int)Math.Min(target, 256) : 0;
                 }
                 element++;
             }

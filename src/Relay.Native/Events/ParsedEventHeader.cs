@@ -17,4 +17,10 @@ public struct ParsedEventHeader
     public long CreatedAt;
     /// <summary>NIP-40 expiration, 0 when the event has none.</summary>
     public long Expiration;
+    /// <summary>NIP-70: the event has a tag named <c>-</c>; only its authenticated author may publish it.</summary>
+    public bool Protected;
+    /// <summary>A repost (kind 6 or 16) whose content carries a <c>["-"]</c> tag: it embeds a protected event.</summary>
+    public bool EmbedsProtected;
+    /// <summary>NIP-13: the target committed in the first <c>nonce</c> tag's third element, 0 when none.</summary>
+    public int PowCommitment;
 }

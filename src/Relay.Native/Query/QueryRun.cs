@@ -61,6 +61,8 @@ public sealed class QueryRun
 
     // REQ with several filters: levIds already sent. COUNT: levIds already counted.
     private HashSet<ulong> _seen = new();
+    // Set only during a Step: the gate belongs to the caller and may change between slices.
+    private IEventGate? _gate;
     private bool _dedupe;
     private Candidate[] _candidates = new Candidate[64];
     private int _candidateCount;
@@ -134,7 +136,10 @@ public sealed class QueryRun
     /// new as the snapshot; spans from it are not kept past the call. <paramref name="sink"/> may
     /// be null for COUNT runs.
     /// </summary>
-    public bool Step(ReadView view, IQuerySink? sink, long budgetTicks)
+    public bool Step(ReadView view, IQuerySink? sink, long budgetTicks) => Step(view, sink, budgetTicks, null);
+
+    /// <summary>Like <see cref="Step(ReadView, IQuerySink?, long)"/>, leaving out the events <paramref name="gate"/> refuses.</summary>
+    public bool Step(ReadView view, IQuerySink? sink, long budgetTicks, IEventGate? gate)
     {
         ArgumentNullException.ThrowIfNull(view);
         if (IsFinished) return true;
@@ -144,6 +149,7 @@ public sealed class QueryRun
 
         var budget = new Budget(budgetTicks, WorkPerClockCheck);
         LightningCursor? cursor = null;
+        _gate = gate;
         try
         {
             while (_filterIndex < _filterCount)
@@ -196,6 +202,7 @@ public sealed class QueryRun
         }
         finally
         {
+            _gate = null;
             // The cursor belongs to this view's transaction, which the caller may end now.
             _scan.Rebind(null);
             cursor?.Dispose();
@@ -264,7 +271,7 @@ public sealed class QueryRun
             foreach (ulong levId in group)
             {
                 if (levId > SnapshotLevId || !view.TryGetEvent(levId, out var ev)) continue;
-                if (ev.IsExpiredAt(_now) || !filter.Matches(ev)) continue;
+                if (ev.IsExpiredAt(_now) || !filter.Matches(ev) || !Admits(ev)) continue;
                 CandidateAt(count++) = new Candidate(ev.Id, ev.CreatedAt, levId);
             }
             var candidates = _candidates.AsSpan(0, count);
@@ -303,7 +310,7 @@ public sealed class QueryRun
         {
             var id = ids[_next++].Span;
             if (view.TryGetLevId(id, out ulong levId) && levId <= SnapshotLevId
-                && view.TryGetEvent(levId, out var ev) && !ev.IsExpiredAt(_now) && filter.Matches(ev))
+                && view.TryGetEvent(levId, out var ev) && !ev.IsExpiredAt(_now) && filter.Matches(ev) && Admits(ev))
             {
                 if (_counting)
                 {
@@ -352,7 +359,9 @@ public sealed class QueryRun
     }
 
     private bool IsMatch(ReadView view, ulong levId, Filter filter) =>
-        levId <= SnapshotLevId && view.TryGetEvent(levId, out var ev) && !ev.IsExpiredAt(_now) && filter.Matches(ev);
+        levId <= SnapshotLevId && view.TryGetEvent(levId, out var ev) && !ev.IsExpiredAt(_now) && filter.Matches(ev) && Admits(ev);
+
+    private bool Admits(in PackedEvent ev) => _gate is null || _gate.Admits(ev);
 
     private ref Candidate CandidateAt(int index)
     {

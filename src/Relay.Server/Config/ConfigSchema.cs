@@ -92,6 +92,26 @@ public static class ConfigSchema
         new StringKey("relay.filterValidation.allowedKinds", c => c.Relay.FilterValidation.AllowedKinds, (c, v) => c.Relay.FilterValidation.AllowedKinds = v, false,
             CheckKinds, KindsFromArray, KindsExpectation),
         new BooleanKey("relay.filterValidation.requireAuthorOrTag", c => c.Relay.FilterValidation.RequireAuthorOrTag, (c, v) => c.Relay.FilterValidation.RequireAuthorOrTag = v, false),
+
+        // Relay's own keys (not in strfry), all reloadable.
+        new IntegerKey("relay.limits.minPowDifficulty", c => c.Relay.Limits.MinPowDifficulty, (c, v) => c.Relay.Limits.MinPowDifficulty = (int)v, 0, 256, false),
+        new StringKey("relay.limits.allowedKinds", c => c.Relay.Limits.AllowedKinds, (c, v) => c.Relay.Limits.AllowedKinds = v, false,
+            CheckKindRanges, KindRangesFromArray, KindRangesExpectation),
+        new StringKey("relay.limits.deniedKinds", c => c.Relay.Limits.DeniedKinds, (c, v) => c.Relay.Limits.DeniedKinds = v, false,
+            CheckKindRanges, KindRangesFromArray, KindRangesExpectation),
+        new IntegerKey("relay.limits.maxContentLength", c => c.Relay.Limits.MaxContentLength, (c, v) => c.Relay.Limits.MaxContentLength = (int)v, 0, MaxInt, false),
+
+        new BooleanKey("relay.access.readRestricted", c => c.Relay.Access.ReadRestricted, (c, v) => c.Relay.Access.ReadRestricted = v, false),
+        new BooleanKey("relay.access.writeRestricted", c => c.Relay.Access.WriteRestricted, (c, v) => c.Relay.Access.WriteRestricted = v, false),
+        new StringKey("relay.access.readPubkeys", c => c.Relay.Access.ReadPubkeys, (c, v) => c.Relay.Access.ReadPubkeys = v, false,
+            CheckPubkeyList, PubkeysFromArray, PubkeyListExpectation),
+        new StringKey("relay.access.writePubkeys", c => c.Relay.Access.WritePubkeys, (c, v) => c.Relay.Access.WritePubkeys = v, false,
+            CheckPubkeyList, PubkeysFromArray, PubkeyListExpectation),
+        new StringKey("relay.access.pubkeysFile", c => c.Relay.Access.PubkeysFile, (c, v) => c.Relay.Access.PubkeysFile = v, false,
+            expectation: "a file path, or empty"),
+        new StringKey("relay.access.deniedPubkeys", c => c.Relay.Access.DeniedPubkeys, (c, v) => c.Relay.Access.DeniedPubkeys = v, false,
+            CheckPubkeyList, PubkeysFromArray, PubkeyListExpectation),
+        new BooleanKey("relay.access.writeByAuthenticated", c => c.Relay.Access.WriteByAuthenticated, (c, v) => c.Relay.Access.WriteByAuthenticated = v, false),
     ];
 
     /// <summary>
@@ -118,14 +138,11 @@ public static class ConfigSchema
     /// </summary>
     public static IReadOnlySet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "relay.auth.enabled", "relay.auth.serviceUrl", "relay.auth.restrictedReadKinds", "relay.auth.restrictReadToInvolvedPubkey",
         "relay.writePolicy.plugin", "relay.writePolicy.timeoutSeconds",
         "relay.compression.enabled", "relay.compression.slidingWindow",
         "relay.logging.dumpInAll", "relay.logging.dumpInEvents", "relay.logging.dumpInReqs", "relay.logging.dbScanPerf", "relay.logging.invalidEvents",
         "relay.numThreads.negentropy",
         "relay.negentropy.enabled", "relay.negentropy.maxSyncEvents",
-        "relay.filterValidation.enabled", "relay.filterValidation.maxFiltersPerReq", "relay.filterValidation.minFiltersPerReq",
-        "relay.filterValidation.maxKindsPerFilter", "relay.filterValidation.allowedKinds", "relay.filterValidation.requireAuthorOrTag",
     };
 
     private static readonly Dictionary<string, ConfigKey> ByPath = BuildIndex();
@@ -251,6 +268,47 @@ public static class ConfigSchema
         {
             if (e is not JsonValue v || !v.TryGetValue(out long kind) || kind < 0 || kind > 65535) return null;
             parts.Add(kind.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return string.Join(", ", parts);
+    }
+
+    private const string PubkeyListExpectation = "a list of npubs or 64-hex pubkeys (comma- or space-separated in a string, or an array)";
+    private const string KindRangesExpectation = "a comma-separated list of event kinds and ranges in a string, e.g. \"0-3, 7, 30000-39999\"";
+
+    private static string CheckPubkeyList(string value, KeyCheck check)
+    {
+        var keys = PubkeyList.Parse(value, out string? error);
+        if (keys is not null) return string.Join(", ", keys);
+        // The offending entry may be a secret key: never echo the value then.
+        throw value.Contains("nsec1", StringComparison.OrdinalIgnoreCase) ? check.FailHidingValue(error!) : check.Fail(error!);
+    }
+
+    private static string? PubkeysFromArray(JsonArray array)
+    {
+        var parts = new List<string>(array.Count);
+        foreach (var e in array)
+        {
+            if (e is not JsonValue v || !v.TryGetValue(out string? text)) return null;
+            parts.Add(text);
+        }
+        return string.Join(", ", parts);
+    }
+
+    private static string CheckKindRanges(string value, KeyCheck check)
+    {
+        if (KindRanges.Parse(value, out string? error) is null) throw check.Fail($"must be {KindRangesExpectation}: {error}");
+        return value;
+    }
+
+    private static string? KindRangesFromArray(JsonArray array)
+    {
+        var parts = new List<string>(array.Count);
+        foreach (var e in array)
+        {
+            if (e is not JsonValue v) return null;
+            if (v.TryGetValue(out long kind)) parts.Add(kind.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            else if (v.TryGetValue(out string? range)) parts.Add(range);
+            else return null;
         }
         return string.Join(", ", parts);
     }

@@ -121,3 +121,66 @@ public static class KindList
         return result;
     }
 }
+
+/// <summary>Kind lists with ranges ("0-3, 7, 30000-39999"), as relay.limits.allowedKinds/deniedKinds take them.</summary>
+public static class KindRanges
+{
+    /// <summary>The ranges (inclusive) in the order written; empty text gives none; null with an error for anything else.</summary>
+    public static (int Min, int Max)[]? Parse(string? text, out string? error)
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var ranges = new List<(int, int)>();
+        foreach (string part in text.Split(','))
+        {
+            string p = part.Trim();
+            if (p.Length == 0) continue;
+            int dash = p.IndexOf('-', 1);
+            string low = dash < 0 ? p : p[..dash].Trim(), high = dash < 0 ? p : p[(dash + 1)..].Trim();
+            if (!TryKind(low, out int min) || !TryKind(high, out int max))
+            {
+                error = $"'{p}' is not an event kind (0 to 65535) or a range of kinds such as 30000-39999";
+                return null;
+            }
+            if (min > max)
+            {
+                error = $"'{p}' is an empty range";
+                return null;
+            }
+            ranges.Add((min, max));
+        }
+        return ranges.ToArray();
+    }
+
+    private static bool TryKind(string s, out int kind) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out kind) && kind <= 65535;
+}
+
+/// <summary>Lists of pubkeys (relay.access.*Pubkeys, the pubkeys file): npub or hex, separated by commas or white space.</summary>
+public static class PubkeyList
+{
+    /// <summary>Lowercase hex pubkeys, duplicates dropped, in the order written; null with an error naming the bad entry.</summary>
+    public static string[]? Parse(string? text, out string? error)
+    {
+        error = null;
+        var keys = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        int position = 0;
+        foreach (string entry in text.Split([',', ' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            position++;
+            string? hex = ConfigValues.NormalizePubkey(entry, out string? why);
+            if (hex is null)
+            {
+                // An nsec is named by position only, never echoed.
+                error = entry.StartsWith(Bech32.SecretKeyPrefix + "1", StringComparison.OrdinalIgnoreCase)
+                    ? $"entry {position} {why}"
+                    : $"entry '{(entry.Length > 70 ? entry[..67] + "..." : entry)}' {why}";
+                return null;
+            }
+            if (seen.Add(hex)) keys.Add(hex);
+        }
+        return keys.ToArray();
+    }
+}

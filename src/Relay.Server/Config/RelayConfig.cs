@@ -68,6 +68,8 @@ public sealed class RelaySectionConfig
     public NumThreadsConfig NumThreads { get; set; } = new();
     public NegentropyConfig Negentropy { get; set; } = new();
     public FilterValidationConfig FilterValidation { get; set; } = new();
+    public LimitsConfig Limits { get; set; } = new();
+    public AccessConfig Access { get; set; } = new();
 }
 
 public sealed class AuthConfig
@@ -164,4 +166,36 @@ public sealed class FilterValidationConfig
 
     [JsonIgnore] public IReadOnlyList<int> AllowedKindList => _allowedKindList;
     public bool RequireAuthorOrTag { get; set; }
+}
+
+/// <summary>Relay's own write limits (nostream's, in strfry's style); every one is off by default.</summary>
+public sealed class LimitsConfig
+{
+    /// <summary>NIP-13: least number of leading zero bits of an event id; 0 = no proof of work asked.</summary>
+    public int MinPowDifficulty { get; set; }
+    /// <summary>Kinds and ranges accepted, e.g. "0-3, 7, 30000-39999"; empty = every kind.</summary>
+    public string AllowedKinds { get; set; } = "";
+    /// <summary>Kinds and ranges refused, like <see cref="AllowedKinds"/>.</summary>
+    public string DeniedKinds { get; set; } = "";
+    /// <summary>Characters of content (UTF-16 code units, as clients count); 0 = bounded by events.maxEventSize only.</summary>
+    public int MaxContentLength { get; set; }
+}
+
+/// <summary>Private relay mode: who may read and write, by pubkey.</summary>
+public sealed class AccessConfig
+{
+    /// <summary>REQ and COUNT only for connections authenticated (NIP-42) as a listed pubkey.</summary>
+    public bool ReadRestricted { get; set; }
+    /// <summary>EVENTs only from listed authors.</summary>
+    public bool WriteRestricted { get; set; }
+    /// <summary>Pubkeys that may read (writers may too): comma-separated lowercase hex (npubs in the file are converted).</summary>
+    public string ReadPubkeys { get; set; } = "";
+    /// <summary>Pubkeys that may write (and read): comma-separated lowercase hex.</summary>
+    public string WritePubkeys { get; set; } = "";
+    /// <summary>A file of npub/hex lines (# comments) that may read and write, followed while the relay runs; empty = none.</summary>
+    public string PubkeysFile { get; set; } = "";
+    /// <summary>Authors whose events are refused: comma-separated lowercase hex.</summary>
+    public string DeniedPubkeys { get; set; } = "";
+    /// <summary>Also accept any author's event from a connection authenticated as a listed writer.</summary>
+    public bool WriteByAuthenticated { get; set; }
 }

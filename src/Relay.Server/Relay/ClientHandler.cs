@@ -1,6 +1,7 @@
 using System.Text;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -22,6 +23,7 @@ internal sealed class ClientHandler : IWebSocketHandler
     {
         if (connection.State is not ClientSession session) return;
         session.Closed = true;
+        if (session.Auth is { IsAuthenticated: true }) Metrics.AuthenticatedConnections.Add(-1);
         // Must arrive (it frees the monitor's state for this connection), but this runs on the thread
         // pool: never block it. Everything the connection sent before is already queued ahead of it.
         var posted = _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Disconnect, Session = session });
@@ -47,7 +49,7 @@ internal sealed class ClientHandler : IWebSocketHandler
             case ClientVerb.Req: return OnReq(session, msg, isCount: false);
             case ClientVerb.Count: return OnReq(session, msg, isCount: true);
             case ClientVerb.Close: return OnCloseSubscription(session, msg.SubscriptionIdRaw);
-            case ClientVerb.Auth: Notice(session, "unsupported: AUTH is not enabled on this relay"); return default;
+            case ClientVerb.Auth: _relay.Authenticator.Handle(session, msg.EventJson, _relay.Settings.Policy.Auth); return default;
             default: Notice(session, "invalid: unknown message type"); return default;
         }
     }
@@ -78,6 +80,20 @@ internal sealed class ClientHandler : IWebSocketHandler
         if (!FilterParser.TryParse(msg.FiltersJson, settings.FilterLimits, out Filter[] filters, out string? error))
         {
             session.SendClosed(subIdRaw, error ?? "invalid: bad filter");
+            return default;
+        }
+        var policy = settings.Policy;
+        if (policy.Filters.Check(filters) is { } refusal)
+        {
+            session.SendClosed(subIdRaw, refusal);
+            return default;
+        }
+        var admission = policy.Reads.Admit(session, filters);
+        // The challenge goes first: clients answer an auth-required CLOSED with the challenge they have.
+        if (admission.SendChallenge) AuthChallenges.SendTo(session);
+        if (!admission.Allowed)
+        {
+            session.SendClosed(subIdRaw, admission.Refusal!);
             return default;
         }
         if (isCount)

@@ -1,6 +1,8 @@
 using System.Buffers;
+using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -18,6 +20,16 @@ internal sealed class ClientSession
     public volatile bool Closed;
 
     private Dictionary<string, Subscription>? _open;
+    private ConnectionAuth? _auth;
+
+    /// <summary>NIP-42 state; null until the connection was sent a challenge or sent an AUTH (idle connections keep nothing).</summary>
+    public ConnectionAuth? Auth => Volatile.Read(ref _auth);
+
+    /// <summary><see cref="Auth"/>, made on first use (from any thread).</summary>
+    public ConnectionAuth AuthState => Auth ?? Interlocked.CompareExchange(ref _auth, new ConnectionAuth(), null) ?? _auth!;
+
+    /// <summary>The pubkeys this connection authenticated as (NIP-42); empty when none.</summary>
+    public ReadOnlySpan<Bytes32> AuthedPubkeys => Auth is { } auth ? auth.Pubkeys : default;
 
     /// <summary>Open subscriptions (REQ ids not yet CLOSEd); touched only on the receive loop.</summary>
     public int OpenCount => _open?.Count ?? 0;

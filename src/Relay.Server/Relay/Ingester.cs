@@ -1,11 +1,12 @@
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
 /// <summary>
-/// An ingester thread: strict parse, canonical id check, an early duplicate probe, then BIP-340
+/// An ingester thread: strict parse, canonical id check, the write rules (Policy), an early duplicate probe, then BIP-340
 /// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer.
 /// </summary>
 internal sealed class Ingester
@@ -189,6 +190,12 @@ internal sealed class Ingester
             if (status != EventParseStatus.Ok)
             {
                 Reject(job.Session, header, input, error ?? "invalid: malformed event");
+                return false;
+            }
+            if (settings.Policy.Writes.Check(job.Session, header, out bool challenge) is { } refusal)
+            {
+                if (challenge) AuthChallenges.SendTo(job.Session);
+                RejectParsed(job.Session, header, refusal);
                 return false;
             }
             if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - settings.Config.Events.RejectEphemeralEventsOlderThanSeconds)

@@ -12,6 +12,16 @@ internal sealed class MetricCounter(string name, string help)
     public void Add(long delta) => Interlocked.Add(ref _value, delta);
 }
 
+/// <summary>A value that goes up and down, kept by the relay (e.g. authenticated connections).</summary>
+internal sealed class MetricGauge(string name, string help)
+{
+    private long _value;
+    public string Name { get; } = name;
+    public string Help { get; } = help;
+    public long Value => Volatile.Read(ref _value);
+    public void Add(long delta) => Interlocked.Add(ref _value, delta);
+}
+
 /// <summary>Count and sum of observations (a Prometheus summary without quantiles).</summary>
 internal sealed class MetricSummary(string name, string help)
 {
@@ -43,8 +53,15 @@ internal static class Metrics
     public static readonly MetricCounter Notices = new("relay_notices_total", "NOTICE messages sent.");
     public static readonly MetricCounter InboxFullWaits = new("relay_inbox_full_waits_total", "Client messages that waited for room in a full relay inbox.");
 
+    // NIP-42 (counted by the AUTH code, strfry's names).
+    public static readonly MetricCounter AuthChallengesSent = new("strfry_auth_challenges_sent_total", "AUTH challenges sent to clients.");
+    public static readonly MetricCounter AuthSuccess = new("strfry_auth_success_total", "AUTH events accepted.");
+    public static readonly MetricCounter AuthFailure = new("strfry_auth_failure_total", "AUTH events refused.");
+    public static readonly MetricGauge AuthenticatedConnections = new("strfry_authenticated_connections_current", "Connections that have authenticated.");
+
     private static readonly MetricCounter[] s_counters =
-        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, SyncTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices, InboxFullWaits];
+        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, SyncTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices, InboxFullWaits,
+         AuthChallengesSent, AuthSuccess, AuthFailure];
 
     public static string Render(int connections, long slowClientTerminations)
     {
@@ -59,6 +76,7 @@ internal static class Metrics
         sb.Append(WriteBatchSize.Name).Append("_count ").Append(WriteBatchSize.Count).Append('\n');
         sb.Append(WriteBatchSize.Name).Append("_sum ").Append(WriteBatchSize.Sum).Append('\n');
         Gauge(sb, "strfry_connections_current", "Open WebSocket connections.", connections);
+        Gauge(sb, AuthenticatedConnections.Name, AuthenticatedConnections.Help, AuthenticatedConnections.Value);
         Counter(sb, "strfry_slow_client_terminations_total", "Connections dropped for unread output.", slowClientTerminations);
         Counter(sb, "relay_process_allocated_bytes_total", "Bytes allocated by the process (GC.GetTotalAllocatedBytes).", GC.GetTotalAllocatedBytes(false));
         for (int gen = 0; gen <= 2; gen++)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Relay.Server.Config;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
@@ -8,14 +9,30 @@ internal static class Nip11
 {
     // No public home yet: the name identifies the software until it has a URL.
     public const string Software = "relay-csharp";
-    public static readonly int[] DefaultNips = [1, 9, 11, 40, 45];
+    public static readonly int[] DefaultNips = [1, 9, 11, 40, 45, 70];
 
-    public static byte[] Build(RelayConfig config)
+    public static byte[] Build(RelayConfig config, PolicySettings policy)
     {
         var info = config.Relay.Info;
-        int[] nips = DefaultNips;
-        if (info.Nips.Length > 0) nips = JsonSerializer.Deserialize(info.Nips, ConfigNipsContext.Default.Int32Array) ?? DefaultNips;
-        if (config.Relay.MaxFilterLimitCount == 0 && info.Nips.Length == 0) nips = Array.FindAll(nips, n => n != 45);
+        var limits = config.Relay.Limits;
+        var access = config.Relay.Access;
+        int[] nips;
+        if (info.Nips.Length > 0)
+        {
+            nips = JsonSerializer.Deserialize(info.Nips, ConfigNipsContext.Default.Int32Array) ?? DefaultNips;
+        }
+        else
+        {
+            var list = new List<int>(DefaultNips);
+            if (config.Relay.MaxFilterLimitCount == 0) list.Remove(45);
+            // As strfry: 42 only when AUTH can succeed (enabled and a serviceUrl).
+            if (policy.Auth.Active) list.Add(42);
+            if (limits.MinPowDifficulty > 0) list.Add(13);
+            list.Sort();
+            nips = list.ToArray();
+        }
+        int maxContent = limits.MaxContentLength > 0 ? Math.Min(limits.MaxContentLength, config.Events.MaxEventSize) : config.Events.MaxEventSize;
+        bool restrictedWrites = access.WriteRestricted || limits.MinPowDifficulty > 0 || limits.AllowedKinds.Length > 0;
 
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -42,12 +59,14 @@ internal static class Nip11
             w.WriteNumber("default_limit", config.Relay.MaxFilterLimit);
             w.WriteNumber("max_subid_length", 64);
             w.WriteNumber("max_event_tags", config.Events.MaxNumTags);
-            w.WriteNumber("max_content_length", config.Events.MaxEventSize);
+            w.WriteNumber("max_content_length", maxContent);
+            w.WriteNumber("min_pow_difficulty", limits.MinPowDifficulty);
             w.WriteNumber("created_at_lower_limit", config.Events.RejectEventsOlderThanSeconds);
             w.WriteNumber("created_at_upper_limit", config.Events.RejectEventsNewerThanSeconds);
-            w.WriteBoolean("auth_required", false);
+            // NIP-11: AUTH needed before anything else, i.e. a private relay for reads.
+            w.WriteBoolean("auth_required", access.ReadRestricted);
             w.WriteBoolean("payment_required", false);
-            w.WriteBoolean("restricted_writes", false);
+            w.WriteBoolean("restricted_writes", restrictedWrites);
             w.WriteEndObject();
             w.WriteEndObject();
         }

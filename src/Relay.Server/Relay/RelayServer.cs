@@ -3,6 +3,7 @@ using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Native.Storage;
 using Relay.Server.Config;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -40,6 +41,7 @@ public sealed class RelayServer : IAsyncDisposable
         // change in a LiveConfig, so they are read once here.
         var config = live.Current;
         Verifier = verifier ?? SchnorrVerifiers.Default;
+        Authenticator = new Nip42Authenticator(Verifier);
         _store = EventStore.Open(new StoreOptions
         {
             Path = config.Db,
@@ -49,7 +51,7 @@ public sealed class RelayServer : IAsyncDisposable
         var threads = config.Relay.NumThreads;
         _writer = new Writer(_store, faults);
         _monitors = new ReqMonitor[threads.ReqMonitor];
-        for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store);
+        for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store, _settings);
         _ingesters = new Ingester[threads.Ingester];
         for (int i = 0; i < _ingesters.Length; i++)
             _ingesters[i] = new Ingester(i, _store, _writer, _settings, Verifier, faults);
@@ -88,6 +90,7 @@ public sealed class RelayServer : IAsyncDisposable
     internal Writer Writer => _writer;
     internal WebSocketListener Listener => _listener;
     public ISchnorrVerifier Verifier { get; }
+    internal Nip42Authenticator Authenticator { get; }
     public int Port => _listener.Port;
     internal EventStore Store => _store;
 
@@ -132,6 +135,7 @@ public sealed class RelayServer : IAsyncDisposable
         _writer.Stop();
         foreach (var w in _reqWorkers) w.Stop();
         foreach (var m in _monitors) m.Stop();
+        _settings.Dispose();
         _store.Sync();
         _store.Dispose();
     }

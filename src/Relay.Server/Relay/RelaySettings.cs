@@ -1,6 +1,7 @@
 using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Server.Config;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
@@ -11,7 +12,10 @@ namespace Relay.Server.Relay;
 /// </summary>
 internal sealed class RelaySettings
 {
-    public RelaySettings(RelayConfig config)
+    public RelaySettings(RelayConfig config) : this(config, []) { }
+
+    /// <param name="filePubkeys">The pubkeys of relay.access.pubkeysFile as last read.</param>
+    public RelaySettings(RelayConfig config, IReadOnlyList<string> filePubkeys)
     {
         Config = config;
         var e = config.Events;
@@ -22,6 +26,7 @@ internal sealed class RelaySettings
             MaxTagValSize = e.MaxTagValSize,
             RejectEventsNewerThanSeconds = e.RejectEventsNewerThanSeconds,
             RejectEventsOlderThanSeconds = e.RejectEventsOlderThanSeconds,
+            MaxContentLength = config.Relay.Limits.MaxContentLength,
         };
         FilterLimits = new FilterLimits
         {
@@ -30,25 +35,64 @@ internal sealed class RelaySettings
             // Follow lists of big accounts put thousands of authors in one filter; the payload cap bounds it anyway.
             MaxValuesPerField = 10000,
         };
-        Nip11Document = Nip11.Build(config);
+        Policy = new PolicySettings(config, filePubkeys);
+        Nip11Document = Nip11.Build(config, Policy);
     }
 
     public RelayConfig Config { get; }
+    /// <summary>AUTH, read restrictions, write rules, filter validation.</summary>
+    public PolicySettings Policy { get; }
     public EventLimits EventLimits { get; }
     public FilterLimits FilterLimits { get; }
     public byte[] Nip11Document { get; }
 }
 
-/// <summary>The current <see cref="RelaySettings"/>, rebuilt whenever the live config changes (hot reload).</summary>
-internal sealed class LiveSettings
+/// <summary>
+/// The current <see cref="RelaySettings"/>, rebuilt whenever the live config changes (hot reload) or
+/// the access-list file (relay.access.pubkeysFile) does.
+/// </summary>
+internal sealed class LiveSettings : IDisposable
 {
+    private readonly LiveConfig _live;
+    private readonly PubkeysFile _pubkeysFile;
+    private readonly Lock _rebuild = new();
     private RelaySettings _current;
 
-    public LiveSettings(LiveConfig live)
+    public LiveSettings(LiveConfig live, PubkeysFile? pubkeysFile = null)
     {
-        _current = new RelaySettings(live.Current);
-        live.Changed += e => Volatile.Write(ref _current, new RelaySettings(e.Current));
+        _live = live;
+        _pubkeysFile = pubkeysFile ?? new PubkeysFile();
+        _pubkeysFile.Follow(live.Current.Relay.Access.PubkeysFile);
+        _current = new RelaySettings(live.Current, _pubkeysFile.Pubkeys);
+        Log(_current, null);
+        live.Changed += e =>
+        {
+            _pubkeysFile.Follow(e.Current.Relay.Access.PubkeysFile);
+            Rebuild();
+        };
+        _pubkeysFile.Changed += Rebuild;
     }
 
     public RelaySettings Current => Volatile.Read(ref _current);
+
+    private void Rebuild()
+    {
+        lock (_rebuild)
+        {
+            var previous = _current;
+            var next = new RelaySettings(_live.Current, _pubkeysFile.Pubkeys);
+            Volatile.Write(ref _current, next);
+            Log(next, previous);
+        }
+    }
+
+    private static void Log(RelaySettings next, RelaySettings? previous)
+    {
+        foreach (string w in next.Policy.Warnings)
+            if (previous is null || !previous.Policy.Warnings.Contains(w)) RelayLog.Warn(w);
+        foreach (string n in next.Policy.Notes)
+            if (previous is null || !previous.Policy.Notes.Contains(n)) RelayLog.Info(n);
+    }
+
+    public void Dispose() => _pubkeysFile.Dispose();
 }

@@ -13,6 +13,7 @@ internal sealed class ReqMonitor
 {
     private readonly WorkQueue<MonitorJob> _inbox = new(8192);
     private readonly EventStore _store;
+    private readonly LiveSettings _settings;
     private readonly Thread _thread;
     private readonly SubscriptionIndex<Subscription> _index = new();
     private readonly Dictionary<long, Dictionary<string, Subscription>> _byConnection = new();
@@ -21,9 +22,10 @@ internal sealed class ReqMonitor
     // caught up from the DB, or events committed between its query and its arrival here would be lost.
     private ulong _lastSeenLevId;
 
-    public ReqMonitor(int index, EventStore store)
+    public ReqMonitor(int index, EventStore store, LiveSettings settings)
     {
         _store = store;
+        _settings = settings;
         _thread = new Thread(Run) { Name = $"ReqMonitor {index}", IsBackground = true };
         using var view = store.BeginRead();
         _lastSeenLevId = view.LatestLevId;
@@ -90,10 +92,12 @@ internal sealed class ReqMonitor
     private void CatchUp(Subscription sub)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var reads = _settings.Current.Policy.Reads;
         using var view = _store.BeginRead();
         for (ulong levId = sub.SnapshotLevId + 1; levId <= _lastSeenLevId; levId++)
         {
             if (!view.TryGetEvent(levId, out PackedEvent ev) || ev.IsExpiredAt(now)) continue;
+            if (reads.AppliesTo(ev.Kind) && !reads.CanRead(sub.Session, ev)) continue;
             foreach (var f in sub.Filters)
             {
                 if (!f.Matches(ev)) continue;
@@ -118,6 +122,7 @@ internal sealed class ReqMonitor
 
     private void Deliver(CommittedBatch batch)
     {
+        var reads = _settings.Current.Policy.Reads;
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var slot = ref batch[i];
@@ -128,11 +133,15 @@ internal sealed class ReqMonitor
             _index.Match(ev, _matches);
             if (_matches.Count == 0) continue;
             var json = batch.Json(slot);
+            // Asked per subscriber only for events not meant for everyone (DMs, a private relay); the
+            // connection's AUTH state is read now, so authenticating opens an already open subscription.
+            bool restricted = reads.AppliesTo(ev.Kind);
             foreach (var sub in _matches)
             {
                 // Events the subscription's own query could already see were sent with it; a CLOSEd
                 // subscription may still be indexed here until its removal arrives.
                 if (sub.Removed || (slot.LevId != 0 && slot.LevId <= sub.SnapshotLevId)) continue;
+                if (restricted && !reads.CanRead(sub.Session, ev)) continue;
                 if (sub.SendEvent(json)) Metrics.EventsSent.Add(1);
             }
         }

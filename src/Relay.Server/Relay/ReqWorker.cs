@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
 using Relay.Native.Storage;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
@@ -20,6 +21,7 @@ internal sealed class ReqWorker
     private readonly LiveSettings _settings;
     private readonly Thread _thread;
     private readonly SubscriptionSink _sink = new();
+    private readonly ReadRestrictions.Gate _gate = new();
     // Queries started but not finished, in turn order: new ones go to the front (a cheap REQ should
     // not wait behind a long one), paused ones to the back.
     private readonly LinkedList<PendingQuery> _running = new();
@@ -128,9 +130,14 @@ internal sealed class ReqWorker
         view.Renew();
         try
         {
+            var settings = _settings.Current;
             _sink.Subscription = q.Subscription;
-            long budgetTicks = Math.Max(1, Stopwatch.Frequency * _settings.Current.Config.Relay.QueryTimesliceBudgetMicroseconds / 1_000_000);
-            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, budgetTicks);
+            // Events this connection may not read (restricted kinds) are absent to its REQs and COUNTs.
+            var reads = settings.Policy.Reads;
+            _gate.Rules = reads;
+            _gate.Session = q.Session;
+            long budgetTicks = Math.Max(1, Stopwatch.Frequency * settings.Config.Relay.QueryTimesliceBudgetMicroseconds / 1_000_000);
+            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, budgetTicks, reads.HasRestrictedKinds ? _gate : null);
         }
         catch (Exception e)
         {
@@ -140,6 +147,7 @@ internal sealed class ReqWorker
         }
         finally
         {
+            _gate.Session = null;
             _sink.Subscription = null;
             view.Reset();
         }
