@@ -5,8 +5,8 @@ namespace Relay.Server.Config;
 
 /// <summary>
 /// Every config key Relay knows: strfry.conf's keys at f8a56a8 (restart-required exactly where strfry
-/// marks them noReload), plus keys of older strfry versions that are accepted and ignored. A key in
-/// neither list is an error.
+/// marks them noReload), Relay's own keys, plus keys of older strfry versions that are accepted and
+/// ignored. A key in none of the lists is an error.
 /// </summary>
 public static class ConfigSchema
 {
@@ -14,7 +14,8 @@ public static class ConfigSchema
     private const long MaxInt = int.MaxValue;
     private const long MaxLong = long.MaxValue;
 
-    public static IReadOnlyList<ConfigKey> Keys { get; } =
+    /// <summary>strfry.conf's keys, exactly (defaults and reload flags as strfry's golpe.yaml has them, but for <see cref="RelayConfig"/>'s three).</summary>
+    public static IReadOnlyList<ConfigKey> StrfryKeys { get; } =
     [
         new StringKey("db", c => c.Db, (c, v) => c.Db = v, Restart, CheckDb, expectation: "a directory path"),
 
@@ -92,8 +93,11 @@ public static class ConfigSchema
         new StringKey("relay.filterValidation.allowedKinds", c => c.Relay.FilterValidation.AllowedKinds, (c, v) => c.Relay.FilterValidation.AllowedKinds = v, false,
             CheckKinds, KindsFromArray, KindsExpectation),
         new BooleanKey("relay.filterValidation.requireAuthorOrTag", c => c.Relay.FilterValidation.RequireAuthorOrTag, (c, v) => c.Relay.FilterValidation.RequireAuthorOrTag = v, false),
+    ];
 
-        // Relay's own keys (not in strfry), all reloadable.
+    /// <summary>Keys Relay adds in strfry's style (strfry refuses them: a file using them is Relay's).</summary>
+    public static IReadOnlyList<ConfigKey> RelayKeys { get; } =
+    [
         new IntegerKey("relay.limits.minPowDifficulty", c => c.Relay.Limits.MinPowDifficulty, (c, v) => c.Relay.Limits.MinPowDifficulty = (int)v, 0, 256, false),
         new StringKey("relay.limits.allowedKinds", c => c.Relay.Limits.AllowedKinds, (c, v) => c.Relay.Limits.AllowedKinds = v, false,
             CheckKindRanges, KindRangesFromArray, KindRangesExpectation),
@@ -113,6 +117,9 @@ public static class ConfigSchema
             CheckPubkeyList, PubkeysFromArray, PubkeyListExpectation),
         new BooleanKey("relay.access.writeByAuthenticated", c => c.Relay.Access.WriteByAuthenticated, (c, v) => c.Relay.Access.WriteByAuthenticated = v, false),
     ];
+
+    /// <summary>Every key: strfry's, then Relay's own.</summary>
+    public static IReadOnlyList<ConfigKey> Keys { get; } = [.. StrfryKeys, .. RelayKeys];
 
     /// <summary>
     /// Keys that mean nothing to Relay by design. Set in a file they are named in the one startup
@@ -280,7 +287,8 @@ public static class ConfigSchema
         var keys = PubkeyList.Parse(value, out string? error);
         if (keys is not null) return string.Join(", ", keys);
         // The offending entry may be a secret key: never echo the value then.
-        throw value.Contains("nsec1", StringComparison.OrdinalIgnoreCase) ? check.FailHidingValue(error!) : check.Fail(error!);
+        string phrase = $"must be {PubkeyListExpectation}: {error}";
+        throw value.Contains("nsec1", StringComparison.OrdinalIgnoreCase) ? check.FailHidingValue(phrase) : check.Fail(phrase);
     }
 
     private static string? PubkeysFromArray(JsonArray array)

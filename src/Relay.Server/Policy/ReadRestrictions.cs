@@ -51,18 +51,22 @@ internal sealed class ReadRestrictions
     public bool AppliesTo(int kind) => _access.ReadRestricted || _restricted.Contains(kind);
 
     /// <summary>Private mode: whether this connection may read at all.</summary>
-    public bool IsMember(ClientSession session) =>
-        !_access.ReadRestricted || (_authActive && _access.Readers.ContainsAny(session.AuthedPubkeys));
+    public bool IsMember(ClientSession session) => IsMember(session.AuthedPubkeys);
+
+    public bool IsMember(ReadOnlySpan<Bytes32> authed) =>
+        !_access.ReadRestricted || (_authActive && _access.Readers.ContainsAny(authed));
 
     /// <summary>Whether <paramref name="session"/> may receive <paramref name="ev"/> by any path.</summary>
-    public bool CanRead(ClientSession session, in PackedEvent ev) => IsMember(session) && CanReadKind(session, ev);
+    public bool CanRead(ClientSession session, in PackedEvent ev) => CanRead(session.AuthedPubkeys, ev);
+
+    /// <summary>Whether a connection authenticated as <paramref name="authed"/> (maybe none) may receive <paramref name="ev"/>.</summary>
+    public bool CanRead(ReadOnlySpan<Bytes32> authed, in PackedEvent ev) => IsMember(authed) && CanReadKind(authed, ev);
 
     /// <summary>The restricted-kinds rule alone (membership is checked when a query is admitted).</summary>
-    public bool CanReadKind(ClientSession session, in PackedEvent ev)
+    public bool CanReadKind(ReadOnlySpan<Bytes32> keys, in PackedEvent ev)
     {
         if (!_restricted.Contains(ev.Kind)) return true;
         if (!_authActive) return false;
-        var keys = session.AuthedPubkeys;
         if (keys.IsEmpty) return false;
         if (!_involvedOnly) return true;
         foreach (ref readonly var key in keys)
@@ -145,6 +149,6 @@ internal sealed class ReadRestrictions
         public ReadRestrictions? Rules;
         public ClientSession? Session;
 
-        public bool Admits(in PackedEvent ev) => Rules!.CanReadKind(Session!, ev);
+        public bool Admits(in PackedEvent ev) => Rules!.CanReadKind(Session!.AuthedPubkeys, ev);
     }
 }

@@ -33,7 +33,11 @@ internal sealed class WriteRules
     /// The OK-false message for an event this connection may not publish, null when it may.
     /// <paramref name="sendChallenge"/> asks for an AUTH challenge before the refusal.
     /// </summary>
-    public string? Check(ClientSession session, in ParsedEventHeader header, out bool sendChallenge)
+    public string? Check(ClientSession session, in ParsedEventHeader header, out bool sendChallenge) =>
+        Check(session.AuthedPubkeys, header, out sendChallenge);
+
+    /// <summary><see cref="Check(ClientSession, in ParsedEventHeader, out bool)"/> for a connection authenticated as <paramref name="authed"/>.</summary>
+    public string? Check(ReadOnlySpan<Bytes32> authed, in ParsedEventHeader header, out bool sendChallenge)
     {
         sendChallenge = false;
         int kind = header.Kind;
@@ -45,7 +49,6 @@ internal sealed class WriteRules
         {
             if (!_access.WriteByAuthenticated || !_auth.Active)
                 return "restricted: this relay accepts events only from its members";
-            var authed = session.AuthedPubkeys;
             if (authed.IsEmpty)
             {
                 sendChallenge = true;
@@ -69,7 +72,6 @@ internal sealed class WriteRules
         {
             // NIP-70: only the author, authenticated, may publish it; rejected by default.
             if (!_auth.Active) return "blocked: event marked as protected";
-            var authed = session.AuthedPubkeys;
             if (authed.IsEmpty)
             {
                 sendChallenge = true;

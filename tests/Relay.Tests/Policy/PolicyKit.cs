@@ -15,6 +15,8 @@ internal static class PolicyKit
     /// <summary>The public URL the test relays claim (as behind a TLS proxy); AUTH events name it.</summary>
     public const string ServiceUrl = "wss://relay.test";
 
+    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
     public static TestRelay StartWithAuth(Action<RelayConfig>? configure = null) => TestRelay.Start(c =>
     {
         c.Relay.Auth.ServiceUrl = ServiceUrl;
