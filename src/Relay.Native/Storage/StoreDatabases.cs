@@ -18,13 +18,14 @@ namespace Relay.Native.Storage;
 /// expiration   expiration ‖ levId                      -> -
 /// deleted      deleter ‖ 0 ‖ id | deleter ‖ 1 ‖ kind ‖ d -> deletion created_at
 /// meta         "schema" -> u32, "levid" -> last levId handed out
+/// payload_dicts dictId u32                             -> zstd dictionary (Payloads/StoredPayload.cs)
 /// </code>
 /// Kinds are u16 in keys, not u32: NIP-01 kinds are 0..65535 and the packed record already
 /// limits them to that.
 /// </summary>
 internal sealed class StoreDatabases
 {
-    public const int Count = 12;
+    public const int Count = 13;
 
     public required LightningDatabase Events { get; init; }
     public required LightningDatabase Payloads { get; init; }
@@ -38,6 +39,7 @@ internal sealed class StoreDatabases
     public required LightningDatabase Expiration { get; init; }
     public required LightningDatabase Deleted { get; init; }
     public required LightningDatabase Meta { get; init; }
+    public required LightningDatabase PayloadDictionaries { get; init; }
 
     public static StoreDatabases Open(LightningTransaction txn)
     {
@@ -57,12 +59,14 @@ internal sealed class StoreDatabases
             Expiration = Db("expiration"),
             Deleted = Db("deleted"),
             Meta = Db("meta"),
+            // Created on first open by this version; older databases gain it without a migration.
+            PayloadDictionaries = Db("payload_dicts"),
         };
     }
 
     public void Dispose()
     {
-        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta })
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, PayloadDictionaries })
             db.Dispose();
     }
 }
