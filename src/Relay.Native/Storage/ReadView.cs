@@ -49,7 +49,7 @@ public sealed class ReadView : IDisposable
     /// <exception cref="PayloadFormatException">The stored value is compressed but cannot be decoded.</exception>
     public bool TryGetPayload(ulong levId, out ReadOnlySpan<byte> json)
     {
-        if (!TryGet(Databases.Payloads, levId, out var stored))
+        if (!TryGetStoredPayload(levId, out var stored))
         {
             json = default;
             return false;
@@ -66,7 +66,8 @@ public sealed class ReadView : IDisposable
     }
 
     /// <summary>The payload as stored (raw JSON or the compressed form); valid as long as the view.</summary>
-    internal bool TryGetStoredPayload(ulong levId, out ReadOnlySpan<byte> stored) => TryGet(Databases.Payloads, levId, out stored);
+    internal bool TryGetStoredPayload(ulong levId, out ReadOnlySpan<byte> stored) =>
+        TryGet(Databases.Payloads, levId, out stored) || TryGet(Databases.CompressedPayloads, levId, out stored);
 
     public bool TryGetEvent(ulong levId, out PackedEvent ev)
     {

@@ -76,7 +76,13 @@ public sealed class PayloadCompression
         var byDictionary = new List<DictionaryUsage>();
         foreach (var (id, u) in usage) byDictionary.Add(new DictionaryUsage(id, u.Events, u.Original, u.Stored));
         var dictionaries = _store.PayloadDictionaries.List(view.Transaction).ConvertAll(d => new DictionaryInfo(d.Id, d.Size));
-        return new PayloadStats(events, raw, compressed, original, stored, byDictionary, dictionaries);
+        long databaseBytes = 0;
+        foreach (var db in new[] { view.Databases.Payloads, view.Databases.CompressedPayloads })
+        {
+            var pages = view.Transaction.GetStats(db);
+            databaseBytes += (long)(pages.BranchPages + pages.LeafPages + pages.OverflowPages) * pages.PageSize;
+        }
+        return new PayloadStats(events, raw, compressed, original, stored, byDictionary, dictionaries, databaseBytes);
     }
 
     /// <summary>Trains a dictionary on a random sample of the matching payloads and stores it.</summary>
@@ -200,13 +206,12 @@ public sealed class PayloadCompression
                 if (batch.Count > 0) resumeAfter = batch[^1];
 
                 Span<byte> key = stackalloc byte[IndexKeys.LevIdSize];
+                ulong lastCompressed = LastKey(txn, dbs.CompressedPayloads);
                 foreach (ulong levId in batch)
                 {
                     IndexKeys.WriteLevId(key, levId);
-                    var (rc, _, value) = txn.Get(dbs.Payloads, key);
-                    if (rc == MDBResultCode.NotFound) continue;
-                    rc.ThrowOnError();
-                    var stored = value.AsSpan();
+                    bool inRaw = TryGet(txn, dbs.Payloads, key, out var stored);
+                    if (!inRaw && !TryGet(txn, dbs.CompressedPayloads, key, out stored)) continue;
                     matched++;
                     before += stored.Length;
                     bool isCompressed = StoredPayload.IsCompressed(stored);
@@ -219,24 +224,39 @@ public sealed class PayloadCompression
                         after += stored.Length;
                         continue;
                     }
-                    // Copied out: the value's page is gone after the put, and the decoder's buffer is reused.
+                    // Copied out: the value's page is gone after the first write, and the decoder's buffer is reused.
                     var original = isCompressed ? DecodeIn(txn, stored) : stored;
                     if (original.Length > json.Length) json = new byte[Math.Max(original.Length, json.Length * 2)];
                     original.CopyTo(json);
                     var plain = json.AsSpan(0, original.Length);
 
-                    ReadOnlySpan<byte> replacement = plain;
+                    ReadOnlySpan<byte> encoded = default;
                     if (compressing is not null)
                     {
-                        var encoded = compressing.Encode(plain);
-                        if (encoded.Length < plain.Length) replacement = encoded;
-                        else keptRaw++;
+                        encoded = compressing.Encode(plain);
+                        if (encoded.Length >= plain.Length)
+                        {
+                            encoded = default;
+                            keptRaw++;
+                        }
                     }
-                    after += replacement.Length;
-                    // A raw value that compression would not shrink is left as it is.
-                    if (isCompressed || replacement != plain)
+                    if (!encoded.IsEmpty)
                     {
-                        txn.Put(dbs.Payloads, key, replacement, PutOptions.None).ThrowOnError();
+                        if (inRaw) EventIndexer.Delete(txn, dbs.Payloads, key);
+                        // levIds only grow along a pass, so the compressed values are appended and fill their pages.
+                        bool append = levId > lastCompressed;
+                        txn.Put(dbs.CompressedPayloads, key, encoded, append ? PutOptions.AppendData : PutOptions.None).ThrowOnError();
+                        if (append) lastCompressed = levId;
+                        after += encoded.Length;
+                        rewritten++;
+                    }
+                    else
+                    {
+                        after += plain.Length;
+                        // A raw value that compression would not shrink is left where it is.
+                        if (!isCompressed) continue;
+                        if (!inRaw) EventIndexer.Delete(txn, dbs.CompressedPayloads, key);
+                        txn.Put(dbs.Payloads, key, plain, PutOptions.None).ThrowOnError();
                         rewritten++;
                     }
                 }
@@ -245,6 +265,26 @@ public sealed class PayloadCompression
             progress?.Invoke(new RewriteResult(matched, rewritten, unchanged, keptRaw, before, after));
         }
         return new RewriteResult(matched, rewritten, unchanged, keptRaw, before, after);
+    }
+
+    private static bool TryGet(LightningTransaction txn, LightningDatabase db, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var (rc, _, data) = txn.Get(db, key);
+        if (rc == MDBResultCode.NotFound)
+        {
+            value = default;
+            return false;
+        }
+        rc.ThrowOnError();
+        value = data.AsSpan();
+        return true;
+    }
+
+    private static ulong LastKey(LightningTransaction txn, LightningDatabase db)
+    {
+        using var cursor = txn.CreateCursor(db);
+        var (rc, key, _) = cursor.Last();
+        return rc == MDBResultCode.Success ? IndexKeys.ReadLevId(key.AsSpan()) : 0;
     }
 
     private ReadOnlySpan<byte> DecodeIn(LightningTransaction txn, ReadOnlySpan<byte> stored)

@@ -54,6 +54,8 @@ public sealed record DictionaryUsage(uint DictId, long Events, long OriginalByte
 /// <summary>
 /// Payload sizes of the matched events. OriginalBytes is the JSON length clients receive;
 /// StoredBytes what the payloads database holds for them (LMDB's own page overhead not included).
+/// PayloadDatabaseBytes is the size of the pages of the whole payloads and payloads_zstd databases, whatever the
+/// filter: what it costs on disk, page slack included.
 /// </summary>
 public sealed record PayloadStats(
     long Events,
@@ -62,7 +64,8 @@ public sealed record PayloadStats(
     long OriginalBytes,
     long StoredBytes,
     IReadOnlyList<DictionaryUsage> ByDictionary,
-    IReadOnlyList<DictionaryInfo> Dictionaries);
+    IReadOnlyList<DictionaryInfo> Dictionaries,
+    long PayloadDatabaseBytes);
 
 /// <summary>The outcome of a training run: the new dictionary's id and what it learnt from.</summary>
 public sealed record TrainResult(uint DictId, int DictionarySize, int Samples, long SampleBytes);

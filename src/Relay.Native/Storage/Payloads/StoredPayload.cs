@@ -3,8 +3,10 @@ using System.Buffers.Binary;
 namespace Relay.Native.Storage.Payloads;
 
 /// <summary>
-/// How a value of the <c>payloads</c> database is laid out. Two forms live side by side, so a
-/// database written before compression existed needs no migration:
+/// How a stored payload is laid out. Two forms live side by side, so a database written before
+/// compression existed needs no migration (the writer stores raw JSON in <c>payloads</c>; the
+/// compression pass moves compressed values to <c>payloads_zstd</c>, see StoreDatabases; readers
+/// tell the forms apart by the first byte, wherever they find the value):
 /// <code>
 /// raw          the event JSON as received (starts with '{')
 /// compressed   0xFF ‖ dictId (u32 BE) ‖ zstd frame
