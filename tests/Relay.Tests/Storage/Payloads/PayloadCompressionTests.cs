@@ -178,6 +178,28 @@ public sealed class PayloadCompressionTests : IDisposable
     }
 
     [Fact]
+    public void Reading_compressed_payloads_allocates_nothing_once_warm()
+    {
+        var events = NoteCorpus.Write(_db, count: 300, seed: 13);
+        var compression = new PayloadCompression(_db.Store);
+        uint dictId = compression.Train(new TrainOptions { DictionarySize = 8 * 1024 }).DictId;
+        compression.Compress(new CompressOptions { DictId = dictId });
+        using var view = _db.Store.BeginRead();
+        long total = 0;
+        foreach (var e in events) total += view.TryGetPayload(e.LevId, out var json) ? json.Length : 0;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var e in events) total += view.TryGetPayload(e.LevId, out var json) ? json.Length : 0;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(total > 0);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Payloads_that_would_not_shrink_stay_raw()
     {
         var random = new Random(5);
