@@ -53,7 +53,9 @@ public sealed class PayloadCompression
         long events = 0, raw = 0, compressed = 0, original = 0, stored = 0;
         var usage = new SortedDictionary<uint, (long Events, long Original, long Stored)>();
         using var view = _store.BeginRead();
-        foreach (var d in _store.PayloadDictionaries.List(view.Transaction)) usage[d.Id] = default;
+        var dictionaries = _store.PayloadDictionaries.List(view.Transaction).ConvertAll(d => new DictionaryInfo(d.Id, d.Size));
+        // Every stored dictionary is listed, used or not, so an operator sees which are idle.
+        foreach (var d in dictionaries) usage[d.DictId] = default;
         using var scan = new MatchingEvents(view.Transaction, view.Databases, filter);
         while (events < limit && scan.MoveNext())
         {
@@ -75,7 +77,6 @@ public sealed class PayloadCompression
         }
         var byDictionary = new List<DictionaryUsage>();
         foreach (var (id, u) in usage) byDictionary.Add(new DictionaryUsage(id, u.Events, u.Original, u.Stored));
-        var dictionaries = _store.PayloadDictionaries.List(view.Transaction).ConvertAll(d => new DictionaryInfo(d.Id, d.Size));
         long databaseBytes = 0;
         foreach (var db in new[] { view.Databases.Payloads, view.Databases.CompressedPayloads })
         {
