@@ -15,6 +15,8 @@ namespace Relay.Native.Storage.Payloads;
 /// </summary>
 public sealed class PayloadCompression
 {
+    private static ReadOnlySpan<byte> ZstdDictionaryMagic => [0x37, 0xA4, 0x30, 0xEC];
+
     private readonly EventStore _store;
 
     public PayloadCompression(EventStore store) => _store = store ?? throw new ArgumentNullException(nameof(store));
@@ -35,8 +37,10 @@ public sealed class PayloadCompression
     /// <summary>Stores a dictionary made elsewhere (e.g. taken over from strfry); returns its new id.</summary>
     public uint AddDictionary(ReadOnlySpan<byte> dictionary)
     {
-        if (dictionary.IsEmpty) throw new ArgumentException("a dictionary cannot be empty", nameof(dictionary));
-        // Refuse bytes zstd cannot load, before a payload can come to depend on them.
+        // Trained dictionaries start with zstd's dictionary magic; anything else zstd would take as
+        // plain "raw content" and accept, so it is refused here before a payload can depend on it.
+        if (dictionary.Length < 8 || !dictionary.StartsWith(ZstdDictionaryMagic))
+            throw new ArgumentException("not a zstd dictionary (no dictionary magic number)", nameof(dictionary));
         _ = new ZstdDictionary(0, dictionary.ToArray());
         byte[] copy = dictionary.ToArray();
         uint id = 0;
