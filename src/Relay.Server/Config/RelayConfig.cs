@@ -46,6 +46,7 @@ public sealed class RelaySectionConfig
     public int MaxTagsPerFilter { get; set; } = 3;
     public long MaxFilterLimitCount { get; set; } = 1000000;
     public long MaxPendingOutboundBytes { get; set; } = 33554432;
+    public WritePolicyConfig WritePolicy { get; set; } = new();
     public NumThreadsConfig NumThreads { get; set; } = new();
 }
 
@@ -67,4 +68,11 @@ public sealed class NumThreadsConfig
     public int ReqWorker { get; set; } = 3;
     public int ReqMonitor { get; set; } = 3;
     public int Negentropy { get; set; } = 2;
+}
+
+public sealed class WritePolicyConfig
+{
+    /// <summary>Command of the write-policy plugin (run with /bin/sh -c); empty = none.</summary>
+    public string Plugin { get; set; } = "";
+    public int TimeoutSeconds { get; set; } = 10;
 }

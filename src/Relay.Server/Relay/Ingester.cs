@@ -1,12 +1,14 @@
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
 /// <summary>
 /// An ingester thread: strict parse, canonical id check, an early duplicate probe, then BIP-340
-/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer.
+/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer,
+/// through the write-policy plugin when one is configured.
 /// </summary>
 internal sealed class Ingester
 {
@@ -15,15 +17,17 @@ internal sealed class Ingester
     private readonly WorkQueue<IngestJob> _inbox;
     private readonly EventStore _store;
     private readonly Writer _writer;
+    private readonly WritePolicyPlugin _policy;
     private readonly EventLimits _limits;
     private readonly ISchnorrVerifier _verifier;
     private readonly long _rejectEphemeralOlderThan;
     private readonly FaultInjection? _faults;
     private readonly Thread _thread;
 
-    public Ingester(int index, EventStore store, Writer writer, EventLimits limits, ISchnorrVerifier verifier, long rejectEphemeralOlderThan,
-        FaultInjection? faults = null)
+    public Ingester(int index, EventStore store, Writer writer, WritePolicyPlugin policy, EventLimits limits, ISchnorrVerifier verifier,
+        long rejectEphemeralOlderThan, FaultInjection? faults = null)
     {
+        _policy = policy;
         _faults = faults;
         _inbox = new WorkQueue<IngestJob>(faults?.IngesterInboxCapacity ?? 4096);
         _store = store;
@@ -132,7 +136,7 @@ internal sealed class Ingester
                     else
                     {
                         _faults?.IngesterBeforeHandOff?.Invoke();
-                        _writer.Post(new WriteJob
+                        var verified = new WriteJob
                         {
                             Session = session,
                             Buffer = buffer,
@@ -140,7 +144,11 @@ internal sealed class Ingester
                             JsonStart = s.JsonStart,
                             JsonLength = s.JsonLength,
                             Id = s.Header.Id,
-                        });
+                        };
+                        if (_policy.Enabled)
+                            _policy.Submit(verified, session.SourceType, session.SourceInfo, session.AuthedPubKey, now);
+                        else
+                            _writer.Post(verified);
                         _faults?.IngesterAfterHandOff?.Invoke();
                     }
                 }

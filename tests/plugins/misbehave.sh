@@ -1,0 +1,12 @@
+#!/bin/sh
+# Write-policy plugin that breaks the protocol on request: content "wrong id" gets an answer for
+# another event, content "unknown action" an action that does not exist; the rest is accepted.
+while IFS= read -r line; do
+    id=${line#*\"id\":\"}
+    id=${id%%\"*}
+    case $line in
+        *'wrong id'*) printf '{"id":"%s","action":"accept"}\n' 0000000000000000000000000000000000000000000000000000000000000000 ;;
+        *'unknown action'*) printf '{"id":"%s","action":"maybe"}\n' "$id" ;;
+        *) printf '{"id":"%s","action":"accept"}\n' "$id" ;;
+    esac
+done
