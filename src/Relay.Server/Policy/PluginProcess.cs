@@ -6,8 +6,11 @@ namespace Relay.Server.Policy;
 internal interface IPluginListener
 {
     void OnLine(PluginProcess plugin, ReadOnlySpan<byte> line);
-    /// <summary>The plugin is gone (EOF on its stdout, a read error, a line too long); called once.</summary>
-    void OnEnd(PluginProcess plugin, string reason);
+    /// <summary>
+    /// The plugin is gone or must go: EOF on its stdout, a read error, or an answer line too long
+    /// (<paramref name="blameHead"/>: that line was the answer to the oldest request). Called once.
+    /// </summary>
+    void OnEnd(PluginProcess plugin, string reason, bool blameHead);
 }
 
 /// <summary>
@@ -134,13 +137,14 @@ internal sealed class PluginProcess
         var buffer = new byte[2 * MaxLineBytes];
         int start = 0, end = 0;
         string reason;
+        bool tooLong = false;
         try
         {
             while (true)
             {
                 if (end == buffer.Length)
                 {
-                    if (start == 0) { reason = $"sent a line longer than {MaxLineBytes} bytes"; break; }
+                    if (start == 0) { reason = $"sent a line longer than {MaxLineBytes} bytes"; tooLong = true; break; }
                     Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
                     end -= start;
                     start = 0;
@@ -150,20 +154,20 @@ internal sealed class PluginProcess
                 int scanFrom = end;
                 end += n;
                 int newline;
-                while ((newline = Array.IndexOf(buffer, (byte)'\n', scanFrom, end - scanFrom)) >= 0)
+                while ((newline = Array.IndexOf(buffer, (byte)'\n', scanFrom, end - scanFrom)) >= 0 && newline - start <= MaxLineBytes)
                 {
                     Deliver(buffer.AsSpan(start, newline - start));
                     start = scanFrom = newline + 1;
                 }
                 if (start == end) start = end = 0;
-                else if (end - start > MaxLineBytes) { reason = $"sent a line longer than {MaxLineBytes} bytes"; break; }
+                else if (newline >= 0 || end - start > MaxLineBytes) { reason = $"sent a line longer than {MaxLineBytes} bytes"; tooLong = true; break; }
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             reason = "could not be read from: " + e.Message;
         }
-        try { _listener.OnEnd(this, reason); }
+        try { _listener.OnEnd(this, reason, tooLong); }
         catch (Exception e) { _log.Error($"write policy plugin: {e}"); }
         Kill();
         try { _process.WaitForExit(TimeSpan.FromSeconds(5)); } catch (InvalidOperationException) { }

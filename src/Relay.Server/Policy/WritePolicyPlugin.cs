@@ -428,7 +428,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
         Complete(done, new PolicyVerdict(response.Action!.Value, response.Message));
     }
 
-    void IPluginListener.OnEnd(PluginProcess plugin, string reason) => Fail(plugin, reason, blameHead: false, null);
+    void IPluginListener.OnEnd(PluginProcess plugin, string reason, bool blameHead) => Fail(plugin, reason, blameHead, null);
 
     private void CheckTimeout()
     {

@@ -217,6 +217,7 @@ public class WritePolicyPluginTests
     [Theory]
     [InlineData("wrong id", "error: write policy plugin answered with the wrong id")]
     [InlineData("unknown action", "error: write policy plugin answered with an unknown action")]
+    [InlineData("long answer", "error: write policy plugin sent a line longer than 8192 bytes")]
     public async Task Bad_answer_gets_error_and_the_restarted_plugin_accepts_the_next_event(string content, string expected)
     {
         await using var relay = Start(Plugins.Path("misbehave.sh"));
