@@ -16,7 +16,7 @@ internal static class PluginRequest
         128 + 6 * sourceInfo.Length + (authed is null ? 0 : 16 + 6 * authed.Length);
 
     /// <summary>Appends the line, newline included. <paramref name="eventJson"/> goes in verbatim: the event as stored.</summary>
-    public static void Write(IBufferWriter<byte> w, ReadOnlySpan<byte> eventJson, long receivedAt, SourceType source, string sourceInfo, string? authed)
+    public static void Write(IBufferWriter<byte> w, ReadOnlySpan<byte> eventJson, long receivedAt, EventSourceType source, string sourceInfo, string? authed)
     {
         if (authed is not null)
         {

@@ -23,7 +23,7 @@ internal sealed class WritePolicyGate(Writer writer) : IPolicyVerdictSink
             bool accepted = verdict.Action == PolicyAction.ShadowReject;
             string message = verdict.Action == PolicyAction.Reject ? WithPrefix(verdict.Message) : verdict.Message;
             // An empty message is the plugin's way of asking for no log line (strfry's convention).
-            if (verdict.Action != PolicyAction.Error && verdict.Message.Length > 0)
+            if (verdict.Message.Length > 0)
                 _log.Info($"[{job.Session?.Id}] write policy blocked event {job.Id}: {verdict.Message}");
             // strfry sends the plugin's msg with a shadowReject's OK true too; the plugin chooses what it says.
             job.Session?.SendOk(job.Id.Span, accepted, message);

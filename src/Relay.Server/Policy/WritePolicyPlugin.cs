@@ -33,7 +33,7 @@ internal interface IPolicyVerdictSink
 /// the script, restarts it once its pending answers are in.
 /// </para>
 /// </summary>
-internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
+internal sealed class WritePolicyPlugin : IEventPolicy, IPluginListener, IDisposable
 {
     internal const int MaxInFlight = 128;
     /// <summary>Events queued for the plugin beyond those in flight; submitters wait for room past it.</summary>
@@ -51,7 +51,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
         public WriteJob Job;
         /// <summary>Set for <see cref="EvaluateAsync"/>; then the buffer is the host's own copy.</summary>
         public TaskCompletionSource<PolicyVerdict>? Waiter;
-        public SourceType Source;
+        public EventSourceType Source;
         public string SourceInfo;
         public string? Authed;
         public long ReceivedAt;
@@ -119,7 +119,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
     /// Queues a verified event for the plugin; its verdict goes to the sink. Blocks while
     /// <see cref="MaxWaiting"/> events are queued (back-pressure to the caller, an ingester thread).
     /// </summary>
-    public void Submit(in WriteJob job, SourceType source, string sourceInfo, string? authed, long receivedAt)
+    public void Submit(in WriteJob job, EventSourceType source, string sourceInfo, string? authed, long receivedAt)
     {
         var r = new Request { Job = job, Source = source, SourceInfo = sourceInfo, Authed = authed, ReceivedAt = receivedAt };
         lock (_lock)
@@ -131,7 +131,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
                 return;
             }
         }
-        Complete(r, PolicyVerdict.Failed("is stopped"));
+        Complete(r, Failed("is stopped"));
     }
 
     /// <summary>
@@ -139,7 +139,8 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
     /// copied: the caller may reuse them at once. Accept without asking when no plugin is configured.
     /// Several calls may be outstanding; that is what makes a plugin fast.
     /// </summary>
-    public Task<PolicyVerdict> EvaluateAsync(ReadOnlyMemory<byte> eventJson, SourceType source, string sourceInfo, string? authed = null)
+    public Task<PolicyVerdict> EvaluateAsync(ReadOnlyMemory<byte> eventJson, EventSourceType source, string sourceInfo, string? authed = null,
+        long receivedAt = 0)
     {
         if (!_enabled) return s_accepted;
         if (!TryReadId(eventJson.Span, out Bytes32 id))
@@ -154,10 +155,18 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
             Source = source,
             SourceInfo = sourceInfo ?? "",
             Authed = authed,
-            ReceivedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ReceivedAt = receivedAt != 0 ? receivedAt : DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         };
         _ = EnqueueWhenRoomAsync(r);
         return waiter.Task;
+    }
+
+    /// <summary>The import seam (<see cref="IEventPolicy"/>): <see cref="EvaluateAsync"/> with the request's own receivedAt.</summary>
+    public ValueTask<PolicyVerdict> CheckAsync(PolicyRequest request, CancellationToken cancellationToken)
+    {
+        var verdict = EvaluateAsync(request.EventJson, request.Source, request.SourceInfo, null, request.ReceivedAt);
+        // A cancelled caller stops waiting; the plugin still answers, and the answer is dropped.
+        return new(cancellationToken.CanBeCanceled ? verdict.WaitAsync(cancellationToken) : verdict);
     }
 
     private async Task EnqueueWhenRoomAsync(Request r)
@@ -178,7 +187,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
             }
             if (!await room.Task.ConfigureAwait(false)) break;
         }
-        Complete(r, PolicyVerdict.Failed("is stopped"));
+        Complete(r, Failed("is stopped"));
     }
 
     private void EnqueueLocked(in Request r)
@@ -277,7 +286,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
                         if (Stopwatch.GetTimestamp() < _retryAt)
                         {
                             settledCount = TakeWaitingLocked(settled);
-                            settledVerdict = PolicyVerdict.Failed("is not running (restarting after repeated failures)");
+                            settledVerdict = Failed("is not running (restarting after repeated failures)");
                             break;
                         }
                         start = _command;
@@ -478,7 +487,7 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
         Log.Error($"write policy plugin [{plugin.ProcessId}] {reason}{(detail is null ? "" : ": " + detail)}; "
             + $"{refused?.Count ?? 0} event(s) refused, {resent} to be sent again");
         if (refused is null) return;
-        var verdict = PolicyVerdict.Failed(reason);
+        var verdict = Failed(reason);
         foreach (var r in refused) Complete(r, verdict);
     }
 
@@ -512,6 +521,9 @@ internal sealed class WritePolicyPlugin : IPluginListener, IDisposable
         Span<byte> text = stackalloc byte[64];
         return EventParser.TryFindIdText(eventJson, text, out int length) && length == 64 && Hex.TryDecodeLower(text, id);
     }
+
+    /// <summary>What an event gets when the plugin failed on it: refused with <c>error:</c>, as strfry does.</summary>
+    internal static PolicyVerdict Failed(string reason) => new(PolicyAction.Reject, "error: write policy plugin " + reason);
 
     private static long TimeoutTicks(int seconds) => Math.Max(1, seconds) * Stopwatch.Frequency;
 

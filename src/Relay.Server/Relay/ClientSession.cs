@@ -26,7 +26,7 @@ internal sealed class ClientSession
     public volatile string? AuthedPubKey;
 
     /// <summary>The client's address family as the write-policy plugin names it (the address honours realIpHeader).</summary>
-    public SourceType SourceType => Connection.RemoteAddress.AddressFamily == AddressFamily.InterNetworkV6 ? SourceType.IP6 : SourceType.IP4;
+    public EventSourceType PolicySource => Connection.RemoteAddress.AddressFamily == AddressFamily.InterNetworkV6 ? EventSourceType.IP6 : EventSourceType.IP4;
 
     /// <summary>The client's address as text, made once per connection (the plugin's <c>sourceInfo</c>).</summary>
     public string SourceInfo => _sourceInfo ??= Connection.RemoteAddress.ToString();

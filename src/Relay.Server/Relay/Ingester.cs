@@ -146,7 +146,7 @@ internal sealed class Ingester
                             Id = s.Header.Id,
                         };
                         if (_policy.Enabled)
-                            _policy.Submit(verified, session.SourceType, session.SourceInfo, session.AuthedPubKey, now);
+                            _policy.Submit(verified, session.PolicySource, session.SourceInfo, session.AuthedPubKey, now);
                         else
                             _writer.Post(verified);
                         _faults?.IngesterAfterHandOff?.Invoke();

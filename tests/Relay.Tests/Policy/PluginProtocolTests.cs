@@ -9,7 +9,7 @@ public class PluginProtocolTests
 {
     private const string Id = "c9340dc62ab846806563e1335358f8fd283666907453da1688f6e62840680986";
 
-    private static string Request(string eventJson, long receivedAt, SourceType source, string info, string? authed)
+    private static string Request(string eventJson, long receivedAt, EventSourceType source, string info, string? authed)
     {
         var w = new ArrayBufferWriter<byte>();
         PluginRequest.Write(w, Encoding.UTF8.GetBytes(eventJson), receivedAt, source, info, authed);
@@ -21,10 +21,10 @@ public class PluginProtocolTests
     {
         Assert.Equal(
             "{\"event\":{\"id\":\"x\"},\"receivedAt\":1796157536,\"sourceInfo\":\"127.0.0.1\",\"sourceType\":\"IP4\",\"type\":\"new\"}\n",
-            Request("{\"id\":\"x\"}", 1796157536, SourceType.IP4, "127.0.0.1", null));
+            Request("{\"id\":\"x\"}", 1796157536, EventSourceType.IP4, "127.0.0.1", null));
         Assert.Equal(
             "{\"authed\":\"abc\",\"event\":{},\"receivedAt\":0,\"sourceInfo\":\"wss://r.example/\\\"q\\\"\",\"sourceType\":\"Stream\",\"type\":\"new\"}\n",
-            Request("{}", 0, SourceType.Stream, "wss://r.example/\"q\"", "abc"));
+            Request("{}", 0, EventSourceType.Stream, "wss://r.example/\"q\"", "abc"));
     }
 
     [Theory]
@@ -33,7 +33,7 @@ public class PluginProtocolTests
     [InlineData("Sync")]
     [InlineData("Stored")]
     public void Source_types_are_spelled_as_strfry_spells_them(string name) =>
-        Assert.Contains($"\"sourceType\":\"{name}\"", Request("{}", 1, Enum.Parse<SourceType>(name), "", null));
+        Assert.Contains($"\"sourceType\":\"{name}\"", Request("{}", 1, Enum.Parse<EventSourceType>(name), "", null));
 
     [Fact]
     public void Answer_is_read_with_its_id_action_and_message()

@@ -345,13 +345,29 @@ public class WritePolicyPluginTests
         var keys = new TestKeys();
         var ev = keys.Sign(1, "imported");
 
-        var verdict = await plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), SourceType.Import, "", keys.PubKey);
+        var verdict = await plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), EventSourceType.Import, "", keys.PubKey);
 
         Assert.Equal(PolicyVerdict.Accept, verdict);
         string line = Assert.Single(Plugins.ReadLines(file));
         Assert.Matches(
             "^\\{\"authed\":\"" + keys.PubKey + "\",\"event\":" + Regex.Escape(ev.Json)
             + ",\"receivedAt\":\\d+,\"sourceInfo\":\"\",\"sourceType\":\"Import\",\"type\":\"new\"\\}$", line);
+    }
+
+    [Fact]
+    public async Task Import_seam_CheckAsync_sends_source_Import_with_the_importers_receivedAt()
+    {
+        string file = Path.Combine(TestRelay.NewTempDir(), "requests.jsonl");
+        using var plugin = new WritePolicyPlugin(Plugins.Command("record.sh", file), 10);
+        IEventPolicy policy = plugin;
+        var ev = new TestKeys().Sign(1, "imported from a file");
+
+        var verdict = await policy.CheckAsync(
+            new PolicyRequest(Encoding.UTF8.GetBytes(ev.Json), EventSourceType.Import, "events.jsonl", 1700000000), CancellationToken.None);
+
+        Assert.Equal(PolicyVerdict.Accept, verdict);
+        string line = Assert.Single(Plugins.ReadLines(file));
+        Assert.Equal("{\"event\":" + ev.Json + ",\"receivedAt\":1700000000,\"sourceInfo\":\"events.jsonl\",\"sourceType\":\"Import\",\"type\":\"new\"}", line);
     }
 
     [Fact]
@@ -362,7 +378,7 @@ public class WritePolicyPluginTests
         var events = Enumerable.Range(0, 300).Select(i => (i % 3 == 0 ? Listed : other).Sign(1, $"streamed {i}")).ToList();
 
         var verdicts = await Task.WhenAll(events.Select(ev =>
-            plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), SourceType.Stream, "wss://upstream.example/")));
+            plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), EventSourceType.Stream, "wss://upstream.example/")));
 
         for (int i = 0; i < events.Count; i++)
         {
@@ -378,7 +394,7 @@ public class WritePolicyPluginTests
         var ev = new TestKeys().Sign(1, "no plugin");
 
         Assert.False(plugin.Enabled);
-        Assert.Equal(PolicyVerdict.Accept, await plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), SourceType.Sync, "wss://x/"));
+        Assert.Equal(PolicyVerdict.Accept, await plugin.EvaluateAsync(Encoding.UTF8.GetBytes(ev.Json), EventSourceType.Sync, "wss://x/"));
         Assert.Null(plugin.ProcessId);
     }
 
