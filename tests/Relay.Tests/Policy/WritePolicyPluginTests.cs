@@ -3,7 +3,9 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Relay.Server.Config;
 using Relay.Server.Policy;
+using Relay.Server.Relay;
 using Relay.Tests.Integration;
 
 namespace Relay.Tests.Policy;
@@ -291,13 +293,48 @@ public class WritePolicyPluginTests
         var keys = new TestKeys();
         Assert.Equal((true, ""), await c.PublishAsync(keys.Sign(1, "first plugin")));
 
-        relay.Server.ReconfigureWritePolicy(Plugins.Path("reject-all.pl"), 10);
+        relay.Server.WritePolicy.Reconfigure(Plugins.Path("reject-all.pl"), 10);
         Assert.Equal((false, "blocked: this relay is read-only"), await c.PublishAsync(keys.Sign(1, "second plugin")));
 
-        relay.Server.ReconfigureWritePolicy("", 10);
+        relay.Server.WritePolicy.Reconfigure("", 10);
         Assert.False(relay.Server.WritePolicy.Enabled);
         Assert.Equal((true, ""), await c.PublishAsync(keys.Sign(1, "no plugin")));
         await Plugins.WaitUntilAsync(() => relay.Server.WritePolicy.ProcessId is null, "the plugin to be stopped");
+    }
+
+    [Fact]
+    public async Task Plugin_set_in_the_config_file_takes_effect_on_reload_without_a_restart()
+    {
+        string dir = TestRelay.NewTempDir();
+        string path = Path.Combine(dir, "relay.conf");
+        string Conf(string plugin) => $$"""
+            db = "{{Path.Combine(dir, "db")}}/"
+            dbParams { mapsize = 1073741824 }
+            relay {
+                port = 0
+                writePolicy { plugin = "{{plugin}}" }
+            }
+            """;
+        File.WriteAllText(path, Conf(""));
+        var loaded = ConfigLoader.Load(path, []);
+        var live = new LiveConfig(loaded.Config);
+        RelayLog.Quiet = true;
+        await using var server = new RelayServer(live);
+        server.Start();
+        using var watcher = new ConfigWatcher(live, loaded, new ConfigWatcherOptions { Debounce = TimeSpan.FromMilliseconds(50) });
+        var reloaded = new TaskCompletionSource<ConfigReloadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        watcher.Reloaded += r => reloaded.TrySetResult(r);
+        watcher.Start();
+        await using var c = await TestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/"));
+        var keys = new TestKeys();
+        Assert.Equal((true, ""), await c.PublishAsync(keys.Sign(1, "no plugin yet")));
+
+        File.WriteAllText(path, Conf(Plugins.Path("reject-all.pl")));
+        var result = await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Contains(result.Applied, change => change.Key == "relay.writePolicy.plugin");
+        Assert.Equal((false, "blocked: this relay is read-only"), await c.PublishAsync(keys.Sign(1, "after the reload")));
     }
 
     [Fact]
@@ -333,7 +370,7 @@ public class WritePolicyPluginTests
         }
         Assert.Empty(await c.QueryAsync("q", $"{{\"authors\":[\"{keys.PubKey}\"]}}"));
 
-        relay.Server.ReconfigureWritePolicy(Plugins.Path("accept-all.pl"), 10);
+        relay.Server.WritePolicy.Reconfigure(Plugins.Path("accept-all.pl"), 10);
         Assert.Equal((true, ""), await c.PublishAsync(keys.Sign(1, "fixed")));
     }
 
