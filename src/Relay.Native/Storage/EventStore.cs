@@ -215,6 +215,23 @@ public sealed class EventStore : IDisposable
         }
     }
 
+    /// <summary>What <c>relay info</c> prints and the capacity metrics read.</summary>
+    public StoreInfo Describe()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var env = _env.Info;
+        long pageSize = _env.EnvironmentStats.PageSize;
+        string file = System.IO.Path.Combine(_env.Path, "data.mdb");
+        var v = _env.Version;
+        return new StoreInfo(
+            EventCount: Count,
+            LastLevId: LastLevId,
+            FileBytes: File.Exists(file) ? new FileInfo(file).Length : 0,
+            UsedBytes: ((long)env.LastPageNumber + 1) * pageSize,
+            MapSize: env.MapSize,
+            LmdbVersion: $"{v.Major}.{v.Minor}.{v.Patch}");
+    }
+
     /// <summary>The last levId handed out (including events deleted since).</summary>
     public ulong LastLevId => Volatile.Read(ref _lastLevId);
 
@@ -229,6 +246,9 @@ public sealed class EventStore : IDisposable
         }
     }
 }
+
+/// <summary>Size and contents of the store; <see cref="UsedBytes"/> over <see cref="MapSize"/> is how full the map is.</summary>
+public readonly record struct StoreInfo(long EventCount, ulong LastLevId, long FileBytes, long UsedBytes, long MapSize, string LmdbVersion);
 
 /// <summary>The database on disk was written with another layout; opening it would corrupt or misread it.</summary>
 public sealed class StoreSchemaException : Exception
