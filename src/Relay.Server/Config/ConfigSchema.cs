@@ -145,7 +145,6 @@ public static class ConfigSchema
     /// </summary>
     public static IReadOnlySet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "relay.writePolicy.plugin", "relay.writePolicy.timeoutSeconds",
         "relay.compression.enabled", "relay.compression.slidingWindow",
         "relay.logging.dumpInAll", "relay.logging.dumpInEvents", "relay.logging.dumpInReqs", "relay.logging.dbScanPerf", "relay.logging.invalidEvents",
         "relay.numThreads.negentropy",

@@ -20,6 +20,9 @@ internal sealed class ConnectionAuth
 
     public bool IsAuthenticated => Volatile.Read(ref _pubkeys).Length > 0;
 
+    /// <summary>The first pubkey that authenticated, as hex (made once; the write-policy plugin's <c>authed</c>).</summary>
+    public string? FirstPubkeyHex { get; private set; }
+
     public bool Has(ReadOnlySpan<byte> pubkey32)
     {
         foreach (ref readonly var key in Pubkeys)
@@ -41,6 +44,7 @@ internal sealed class ConnectionAuth
         var next = new Bytes32[current.Length + 1];
         current.CopyTo(next, 0);
         next[^1] = pubkey;
+        if (current.Length == 0) FirstPubkeyHex = Hex.Encode(pubkey.Span);
         Volatile.Write(ref _pubkeys, next);
         return AddResult.Added;
     }

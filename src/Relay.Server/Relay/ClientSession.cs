@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
@@ -30,6 +31,19 @@ internal sealed class ClientSession
 
     /// <summary>The pubkeys this connection authenticated as (NIP-42); empty when none.</summary>
     public ReadOnlySpan<Bytes32> AuthedPubkeys => Auth is { } auth ? auth.Pubkeys : default;
+    private string? _sourceInfo;
+
+    /// <summary>
+    /// NIP-42: the first pubkey this connection authenticated as, hex; null until AUTH succeeds. The
+    /// write-policy plugin sees it as <c>authed</c> (strfry's field holds one pubkey).
+    /// </summary>
+    public string? AuthedPubKey => Auth?.FirstPubkeyHex;
+
+    /// <summary>The client's address family as the write-policy plugin names it (the address honours realIpHeader).</summary>
+    public EventSourceType PolicySource => Connection.RemoteAddress.AddressFamily == AddressFamily.InterNetworkV6 ? EventSourceType.IP6 : EventSourceType.IP4;
+
+    /// <summary>The client's address as text, made once per connection (the plugin's <c>sourceInfo</c>).</summary>
+    public string SourceInfo => _sourceInfo ??= Connection.RemoteAddress.ToString();
 
     /// <summary>Open subscriptions (REQ ids not yet CLOSEd); touched only on the receive loop.</summary>
     public int OpenCount => _open?.Count ?? 0;

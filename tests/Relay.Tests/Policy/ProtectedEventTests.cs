@@ -83,6 +83,22 @@ public class ProtectedEventTests
         Assert.True((await c.PublishAsync(new TestKeys().Sign(1, "plain"))).Accepted);
     }
 
+    [Fact]
+    public async Task Write_policy_plugin_sees_the_authenticated_pubkey_as_authed()
+    {
+        string file = Path.Combine(TestRelay.NewTempDir(), "requests.jsonl");
+        await using var relay = PolicyKit.StartWithAuth(c => c.Relay.WritePolicy.Plugin = Plugins.Command("record.sh", file));
+        await using var c = await relay.ConnectClientAsync();
+        var author = new TestKeys();
+        Assert.True((await c.PublishAsync(author.Sign(1, "before auth"))).Accepted);
+        await c.LoginAsync(author);
+        Assert.True((await c.PublishAsync(Protected(author))).Accepted);
+        var lines = Plugins.ReadLines(file);
+        Assert.Equal(2, lines.Length);
+        Assert.DoesNotContain("\"authed\"", lines[0]);
+        Assert.StartsWith($"{{\"authed\":\"{author.PubKey}\",", lines[1]);
+    }
+
     [Theory]
     [InlineData(6)]
     [InlineData(16)]
