@@ -6,8 +6,6 @@ namespace Relay.Server.Policy;
 /// </summary>
 internal sealed class KindSet
 {
-    public static readonly KindSet Empty = new([]);
-
     private readonly ulong[] _bits = new ulong[65536 / 64];
 
     public KindSet(ReadOnlySpan<(int Min, int Max)> ranges)

@@ -9,8 +9,6 @@ namespace Relay.Server.Policy;
 /// </summary>
 internal sealed class PubkeySet
 {
-    public static readonly PubkeySet Empty = new([]);
-
     private readonly Bytes32[] _keys;
 
     private PubkeySet(Bytes32[] sortedDistinct) => _keys = sortedDistinct;

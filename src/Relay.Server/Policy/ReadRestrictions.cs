@@ -109,7 +109,10 @@ internal sealed class ReadRestrictions
         return _authActive && NamesRestrictedKind(filters) ? new(true, null, true) : ReadAdmission.Allow;
     }
 
-    /// <summary>Whether a query over these filters needs <see cref="Gate"/> at all.</summary>
+    /// <summary>
+    /// Whether a scan over these filters can meet an event some reader may not see, i.e. needs
+    /// <see cref="CanReadKind"/> per event (for NIP-77, which must leave such events out of its set).
+    /// </summary>
     public bool NeedsGate(ReadOnlySpan<Filter> filters)
     {
         if (_restricted.IsEmpty) return false;

@@ -12,8 +12,6 @@ namespace Relay.Server.Relay;
 /// </summary>
 internal sealed class RelaySettings
 {
-    public RelaySettings(RelayConfig config) : this(config, []) { }
-
     /// <param name="filePubkeys">The pubkeys of relay.access.pubkeysFile as last read.</param>
     public RelaySettings(RelayConfig config, IReadOnlyList<string> filePubkeys)
     {
@@ -58,10 +56,10 @@ internal sealed class LiveSettings : IDisposable
     private readonly Lock _rebuild = new();
     private RelaySettings _current;
 
-    public LiveSettings(LiveConfig live, PubkeysFile? pubkeysFile = null)
+    public LiveSettings(LiveConfig live)
     {
         _live = live;
-        _pubkeysFile = pubkeysFile ?? new PubkeysFile();
+        _pubkeysFile = new PubkeysFile();
         _pubkeysFile.Follow(live.Current.Relay.Access.PubkeysFile);
         _current = new RelaySettings(live.Current, _pubkeysFile.Pubkeys);
         Log(_current, null);
