@@ -11,7 +11,13 @@ namespace Relay.Native.Storage;
 public sealed class EventStore : IDisposable
 {
     /// <summary>Bumped whenever a key layout or a record format changes.</summary>
-    public const uint SchemaVersion = 1;
+    /// <summary>
+    /// Schema 1: payloads are raw JSON. Schema 2: payloads may also be zstd-compressed (relay dict
+    /// compress). A new store starts at 1 and moves to 2 when payload compression first writes, so a
+    /// Relay that predates compression refuses a store it would misread, and opens every other one.
+    /// </summary>
+    public const uint SchemaVersion = 2;
+    internal const uint OldestReadableSchema = 1;
 
     private static ReadOnlySpan<byte> SchemaKey => "schema"u8;
     private static ReadOnlySpan<byte> LevIdKey => "levid"u8;
@@ -86,18 +92,34 @@ public sealed class EventStore : IDisposable
         {
             var bytes = value.AsSpan();
             uint found = bytes.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : 0;
-            if (found != SchemaVersion)
+            if (found < OldestReadableSchema || found > SchemaVersion)
                 throw new StoreSchemaException(
-                    $"The database at {path} has schema version {found}, but this Relay uses schema version {SchemaVersion}. " +
+                    $"The database at {path} has schema version {found}, but this Relay reads schema versions {OldestReadableSchema} to {SchemaVersion}. " +
                     "Refusing to open it: export the events with the Relay version that wrote them and import them into a new database.");
             return;
         }
         rc.ThrowOnReadError();
         if (txn.GetEntriesCount(dbs.Events) != 0)
             throw new StoreSchemaException($"The database at {path} holds events but no schema version; it was not written by Relay. Refusing to open it.");
+        WriteSchema(txn, dbs, OldestReadableSchema);
+    }
+
+    private static void WriteSchema(LightningTransaction txn, StoreDatabases dbs, uint schema)
+    {
         Span<byte> version = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(version, SchemaVersion);
+        BinaryPrimitives.WriteUInt32BigEndian(version, schema);
         txn.Put(dbs.Meta, SchemaKey, version, PutOptions.None).ThrowOnError();
+    }
+
+    /// <summary>The schema version recorded in the store.</summary>
+    public uint StoredSchemaVersion
+    {
+        get
+        {
+            using var txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            var (rc, _, value) = txn.Get(_dbs.Meta, SchemaKey);
+            return rc == MDBResultCode.Success && value.AsSpan().Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(value.AsSpan()) : 0;
+        }
     }
 
     private static ulong ReadLastLevId(LightningTransaction txn, StoreDatabases dbs)
@@ -200,7 +222,13 @@ public sealed class EventStore : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
-            if (work(txn)) txn.Commit().ThrowOnError();
+            if (work(txn))
+            {
+                // Maintenance writes compressed payloads or their dictionaries: from now on the store
+                // needs a Relay that reads them (schema 2).
+                WriteSchema(txn, _dbs, SchemaVersion);
+                txn.Commit().ThrowOnError();
+            }
             else txn.Abort();
         }
     }
