@@ -12,14 +12,14 @@ internal static class BackupCommand
 {
     public static Command Create(GlobalOptions g)
     {
-        var dir = new Argument<string>("DIR") { Description = "Directory for the copy (created if missing; must not hold a data.mdb)" };
-        var command = new Command("backup",
-            "Copy the database, compacted and consistent, into DIR/data.mdb while the relay keeps serving and writing.\n" +
-            "Every event acknowledged (OK true) before the backup started is in the copy.\n" +
-            "\n" +
-            "Restore: stop the relay; move the old database directory (the config's `db`) aside; create it empty;\n" +
-            "copy DIR/data.mdb into it (no lock.mdb is needed, LMDB makes a fresh one); start the relay.\n" +
-            "Or point `db` at DIR itself. Check a copy with: relay info --set db=DIR")
+        var dir = new Argument<string>("DIR")
+        {
+            Description = "Directory for the copy (created if missing; must not hold a data.mdb yet).\n" +
+                "Every event acknowledged (OK true) before the backup started is in the copy.\n" +
+                "Restore: stop the relay; move the old database directory (the config's `db`) aside and create it empty;\n" +
+                "copy DIR/data.mdb into it (LMDB makes a fresh lock.mdb); start the relay. Or point `db` at DIR.",
+        };
+        var command = new Command("backup", "Hot backup: a consistent, compacted copy of the database into DIR/data.mdb while the relay serves and writes")
         {
             dir,
         };

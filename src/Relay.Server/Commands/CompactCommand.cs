@@ -14,9 +14,7 @@ internal static class CompactCommand
     public static Command Create(GlobalOptions g)
     {
         var output = new Argument<string>("FILE") { Description = "File to create (must not exist), or - for standard output" };
-        var command = new Command("compact",
-            "Write a compacted copy of the database file (data.mdb) to FILE, or to standard output with -.\n" +
-            "The copy is a consistent snapshot and may be taken while a relay serves and writes.")
+        var command = new Command("compact", "Write a compacted, consistent copy of the database file (data.mdb) to FILE, or to stdout with -")
         {
             output,
         };

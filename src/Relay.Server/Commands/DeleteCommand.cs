@@ -23,9 +23,7 @@ internal static class DeleteCommand
         var age = new Option<ulong?>("--age") { Description = "Delete events with created_at older than this many seconds ago", HelpName = "SECONDS" };
         var filterOption = new Option<string?>("--filter") { Description = "Delete events matching this NIP-01 filter (JSON; its limit applies)", HelpName = "FILTER" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only count what would be deleted" };
-        var command = new Command("delete",
-            "Delete stored events older than --age and/or matching --filter (at least one is required); prints the count.\n" +
-            "Safe while a relay serves the same database.")
+        var command = new Command("delete", "Delete stored events older than --age and/or matching --filter (one is required); prints the count")
         {
             age, filterOption, dryRun,
         };

@@ -15,9 +15,7 @@ internal static class ExportCommand
         var since = new Option<ulong?>("--since") { Description = "Only events with created_at >= N", HelpName = "N" };
         var until = new Option<ulong?>("--until") { Description = "Only events with created_at <= N", HelpName = "N" };
         var reverse = new Option<bool>("--reverse") { Description = "Newest first" };
-        var command = new Command("export",
-            "Write stored events to standard output, one JSON object per line, ordered by created_at (oldest first).\n" +
-            "The output is what `relay import` and `strfry import` read.")
+        var command = new Command("export", "Write stored events to stdout as JSONL, oldest first (what relay import and strfry import read)")
         {
             since, until, reverse,
         };

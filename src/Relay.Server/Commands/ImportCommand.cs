@@ -31,15 +31,13 @@ internal static class ImportCommand
         };
         var file = new Argument<string?>("FILE")
         {
-            Description = "JSONL file to read (default: standard input)",
+            Description = "JSONL file to read (default: standard input). Each line is checked like a published event: strict parse, id, " +
+                "signature, size and tag limits, replaceable and deletion rules. Exit code 0 unless the input cannot be read or the database fails.",
             Arity = ArgumentArity.ZeroOrOne,
         };
 
         var command = new Command("import",
-            "Import events, one JSON object per line, from FILE or standard input. Each is checked like a published\n" +
-            "event (strict parse, id, signature, size and tag limits, replaceable/deletion rules) but, like strfry,\n" +
-            "not against the created_at window. Ends with a summary on stderr: lines read, stored, duplicate,\n" +
-            "rejected by reason. Exit code 0 unless the input cannot be opened or the database fails.")
+            "Import JSONL events from FILE or stdin with the relay's checks (like strfry: no created_at window); summary on stderr")
         {
             showRejected, noVerify, writeBatch, debounce, file,
         };

@@ -76,7 +76,7 @@ internal sealed class Importer
                 if (tooLong)
                 {
                     _tally.Read();
-                    Reject(lines.LineNumber, null, $"invalid: line longer than maxEventSize ({_options.Limits.MaxEventSize} bytes)");
+                    Reject(lines.LineNumber, default, $"invalid: line longer than maxEventSize ({_options.Limits.MaxEventSize} bytes)");
                 }
                 else if (!IsBlank(line.Span))
                 {
@@ -115,7 +115,7 @@ internal sealed class Importer
             _jsonScratch, out int jsonLength, out ParsedEventHeader header, out string? error);
         if (status != EventParseStatus.Ok)
         {
-            Reject(lineNumber, header.IdValid ? Convert.ToHexStringLower(header.Id.Span) : null, error ?? EventErrors.Malformed);
+            Reject(lineNumber, header.IdValid ? header.Id.Span : default, error ?? EventErrors.Malformed);
             return;
         }
         // Stored already (a re-run of the same import): no need to pay for its signature.
@@ -150,14 +150,14 @@ internal sealed class Importer
             if (!_options.NoVerify && !chunk.Valid[i])
             {
                 entries[i].Refused = true;
-                Reject(entries[i].Line, entries[i].Id, EventErrors.BadSignature);
+                Reject(entries[i].Line, entries[i].Id.Span, EventErrors.BadSignature);
                 continue;
             }
             var verdict = await _options.Policy.CheckAsync(
                 new PolicyRequest(chunk.Json(i), EventSourceType.Import, _options.SourceInfo, receivedAt), cancellationToken);
             if (verdict.Action == PolicyAction.Accept) continue;
             entries[i].Refused = true;
-            Reject(entries[i].Line, entries[i].Id, verdict.Action == PolicyAction.ShadowReject
+            Reject(entries[i].Line, entries[i].Id.Span, verdict.Action == PolicyAction.ShadowReject
                 ? "shadowReject: " + verdict.Message
                 : verdict.Message.Length > 0 ? verdict.Message : "blocked: rejected by the write policy");
         }
@@ -182,10 +182,12 @@ internal sealed class Importer
         });
     }
 
-    private void Reject(long line, string? id, string reason)
+    /// <param name="id">Empty when the line has no readable id.</param>
+    private void Reject(long line, ReadOnlySpan<byte> id, string reason)
     {
         _tally.Rejected(reason);
-        if (_options.ShowRejected) Console.Error.WriteLine($"Rejected event {id ?? "unknown"} (line {line}): {reason}");
+        if (_options.ShowRejected)
+            Console.Error.WriteLine($"Rejected event {(id.IsEmpty ? "unknown" : Convert.ToHexStringLower(id))} (line {line}): {reason}");
     }
 
     // ---- writer thread ----
@@ -269,11 +271,11 @@ internal sealed class Importer
                     case WriteStatus.Duplicate: _tally.Duplicate(); break;
                     case WriteStatus.Ephemeral:
                         var (ec, ei) = _origins[k];
-                        Reject(ec.Entries[ei].Line, ec.Entries[ei].Id, "ephemeral: kinds 20000-29999 are never stored");
+                        Reject(ec.Entries[ei].Line, ec.Entries[ei].Id.Span, "ephemeral: kinds 20000-29999 are never stored");
                         break;
                     default:
                         var (c, i) = _origins[k];
-                        Reject(c.Entries[i].Line, c.Entries[i].Id, r.Message);
+                        Reject(c.Entries[i].Line, c.Entries[i].Id.Span, r.Message);
                         break;
                 }
             }
@@ -294,7 +296,7 @@ internal sealed class ImportChunk
     {
         public int PackedStart, PackedLength, JsonStart, JsonLength;
         public long Line;
-        public string Id;
+        public Bytes32 Id;
         /// <summary>Bad signature or refused by the policy: not written.</summary>
         public bool Refused;
     }
@@ -327,7 +329,7 @@ internal sealed class ImportChunk
         json.CopyTo(_arena.AsSpan(Used));
         Used += json.Length;
         e.Line = line;
-        e.Id = Convert.ToHexStringLower(header.Id.Span);
+        e.Id = header.Id;
         e.Refused = false;
         header.Sig.Span.CopyTo(Sigs.AsSpan(64 * Count));
         header.Id.Span.CopyTo(Ids.AsSpan(32 * Count));

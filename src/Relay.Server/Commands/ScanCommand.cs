@@ -22,8 +22,7 @@ internal static class ScanCommand
         };
         var metrics = new Option<bool>("--metrics") { Description = "Report each slice's events and time on stderr" };
         var filter = new Argument<string>("FILTER") { Description = "A NIP-01 filter as JSON, e.g. '{\"kinds\":[1],\"limit\":10}', or an array of filters" };
-        var command = new Command("scan",
-            "Print the stored events matching FILTER, one JSON object per line, as a REQ would get them (newest first).")
+        var command = new Command("scan", "Print the stored events matching a NIP-01 filter as JSONL, as a REQ gets them (newest first)")
         {
             count, pause, metrics, filter,
         };
