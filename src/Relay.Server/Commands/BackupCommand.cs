@@ -40,7 +40,7 @@ internal static class BackupCommand
                 Console.Error.WriteLine($"relay backup: '{file}' exists, not overwriting");
                 return GlobalOptions.ExitFailure;
             }
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
             var started = Stopwatch.GetTimestamp();
             try

@@ -33,7 +33,7 @@ internal static class CompactCommand
                 Console.Error.WriteLine($"relay compact: output file '{path}' exists, not overwriting");
                 return GlobalOptions.ExitFailure;
             }
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
             try
             {

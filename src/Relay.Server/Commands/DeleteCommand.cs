@@ -56,7 +56,7 @@ internal static class DeleteCommand
                 for (int i = 0; i < filters.Length; i++) filters[i] = WithUntil(filters[i], until);
             }
 
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
             bool dry = parse.GetValue(dryRun);
             var (matched, deleted) = Run(store, filters, dry);

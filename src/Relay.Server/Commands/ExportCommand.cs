@@ -23,7 +23,7 @@ internal static class ExportCommand
         {
             var loaded = g.LoadConfig(parse);
             if (loaded is null) return GlobalOptions.ExitFailure;
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
 
             using var view = store.BeginRead();

@@ -66,7 +66,7 @@ internal static class ImportCommand
 
             await using (input)
             {
-                using var store = GlobalOptions.OpenStore(config);
+                using var store = GlobalOptions.OpenStore(loaded);
                 if (store is null) return GlobalOptions.ExitFailure;
                 bool skipVerify = parse.GetValue(noVerify);
                 if (skipVerify) RelayLog.Warn("import: not verifying signatures!");

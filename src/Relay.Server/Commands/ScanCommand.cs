@@ -41,7 +41,7 @@ internal static class ScanCommand
                 Console.Error.WriteLine("relay scan: --pause must not be negative");
                 return GlobalOptions.ExitFailure;
             }
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
 
             bool countOnly = parse.GetValue(count), report = parse.GetValue(metrics);
