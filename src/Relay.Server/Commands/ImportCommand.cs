@@ -103,6 +103,13 @@ internal static class ImportCommand
                     Console.Error.WriteLine($"relay import: the database refused a write batch, import stopped: {e.Message}");
                     return GlobalOptions.ExitFailure;
                 }
+                catch (OperationCanceledException)
+                {
+                    progress?.Dispose();
+                    PrintSummary(tally, store.Count, Stopwatch.GetElapsedTime(started));
+                    Console.Error.WriteLine("relay import: interrupted; the batches committed so far are kept");
+                    return GlobalOptions.ExitFailure;
+                }
                 catch (IOException e)
                 {
                     progress?.Dispose();

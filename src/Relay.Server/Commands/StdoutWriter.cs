@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Relay.Server.Commands;
 
 /// <summary>
@@ -7,7 +9,9 @@ namespace Relay.Server.Commands;
 /// </summary>
 internal sealed class StdoutWriter : IDisposable
 {
-    private readonly BufferedStream _stream = new(Console.OpenStandardOutput(), 1 << 20);
+    // A FileStream on fd 1 rather than Console.OpenStandardOutput(): the console stream swallows
+    // EPIPE, so `relay export | head` would go on exporting the whole database into a closed pipe.
+    private readonly FileStream _stream = new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 1 << 20);
 
     public void WriteLine(ReadOnlySpan<byte> line)
     {

@@ -80,6 +80,16 @@ public class ImportExportCommandTests
     }
 
     [Fact]
+    public async Task Export_stops_with_exit_code_1_when_its_reader_goes_away()
+    {
+        using var db = new TempDb();
+        Assert.Equal(0, (await db.RunAsync("import", CommandTestKit.StrfryFixture("strfry-export.jsonl"))).ExitCode);
+        // 700 KB of output, far more than a pipe holds: the export meets the closed pipe (strfry: SIGPIPE, exit 1).
+        var r = await db.ShellAsync("set +e; relay export | head -c 10 > /dev/null; echo \"export=${PIPESTATUS[0]}\"");
+        Assert.Contains("export=1", r.Stdout);
+    }
+
+    [Fact]
     public async Task Export_lines_are_the_bytes_a_client_receives()
     {
         using var db = new TempDb();
