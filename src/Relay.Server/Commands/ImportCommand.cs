@@ -83,9 +83,6 @@ internal static class ImportCommand
                         MaxEventSize = config.Events.MaxEventSize,
                         MaxNumTags = config.Events.MaxNumTags,
                         MaxTagValSize = config.Events.MaxTagValSize,
-                        // No created_at window (strfry's import sets verifyTime = false); see Importer.Add.
-                        RejectEventsNewerThanSeconds = long.MaxValue,
-                        RejectEventsOlderThanSeconds = 0,
                     },
                     Policy = AcceptAllPolicy.Instance,
                 };

@@ -18,6 +18,7 @@ internal sealed class ImportOptions
     public int DebounceMillis { get; init; } = 1000;
     /// <summary>strfry's plugin <c>sourceInfo</c> for imported events: the file name, or "stdin".</summary>
     public string SourceInfo { get; init; } = "stdin";
+    /// <summary>Size and tag limits (strfry's import keeps them); the created_at window is not applied.</summary>
     public EventLimits Limits { get; init; } = EventLimits.Default;
     public IEventPolicy Policy { get; init; } = AcceptAllPolicy.Instance;
     public ISchnorrVerifier Verifier { get; init; } = SchnorrVerifiers.Default;
@@ -40,6 +41,7 @@ internal sealed class Importer
 
     private readonly EventStore _store;
     private readonly ImportOptions _options;
+    private readonly EventLimits _parseLimits;
     private readonly ImportTally _tally;
     private readonly BlockingCollection<ImportChunk> _toWriter = new(QueuedChunks);
     private readonly ConcurrentBag<ImportChunk> _freeChunks = new();
@@ -56,6 +58,16 @@ internal sealed class Importer
         _store = store;
         _options = options;
         _tally = tally;
+        // Parsed with now = 0 (see Add), these make the created_at window infinite: strfry's import
+        // sets verifyTime = false.
+        _parseLimits = new EventLimits
+        {
+            MaxEventSize = options.Limits.MaxEventSize,
+            MaxNumTags = options.Limits.MaxNumTags,
+            MaxTagValSize = options.Limits.MaxTagValSize,
+            RejectEventsNewerThanSeconds = long.MaxValue,
+            RejectEventsOlderThanSeconds = 0,
+        };
     }
 
     /// <summary>Imports every line of <paramref name="input"/>; throws when the database fails (nothing after the failing batch is stored).</summary>
@@ -108,10 +120,10 @@ internal sealed class Importer
         int maxPacked = EventParser.MaxPackedSize(line.Length), maxJson = EventParser.MaxJsonSize(line.Length);
         if (_packedScratch.Length < maxPacked) _packedScratch = new byte[Math.Max(maxPacked, _packedScratch.Length * 2)];
         if (_jsonScratch.Length < maxJson) _jsonScratch = new byte[Math.Max(maxJson, _jsonScratch.Length * 2)];
-        // now = 0 with the window limits ImportCommand sets (newer: long.MaxValue, older: 0) turns off
-        // the created_at window and the expiry check, as strfry's import does; the store still
-        // refuses events already expired, which would never be served.
-        var status = EventParser.Parse(line, _options.Limits, 0, _packedScratch, out int packedLength,
+        // now = 0 with _parseLimits turns off the created_at window and the expiry check, as
+        // strfry's import does; the store still refuses events already expired, which would never
+        // be served.
+        var status = EventParser.Parse(line, _parseLimits, 0, _packedScratch, out int packedLength,
             _jsonScratch, out int jsonLength, out ParsedEventHeader header, out string? error);
         if (status != EventParseStatus.Ok)
         {
@@ -158,7 +170,7 @@ internal sealed class Importer
             if (verdict.Action == PolicyAction.Accept) continue;
             entries[i].Refused = true;
             Reject(entries[i].Line, entries[i].Id.Span, verdict.Action == PolicyAction.ShadowReject
-                ? "shadowReject: " + verdict.Message
+                ? (verdict.Message.Length > 0 ? "shadowReject: " + verdict.Message : "shadowReject by the write policy")
                 : verdict.Message.Length > 0 ? verdict.Message : "blocked: rejected by the write policy");
         }
         _chunk = _freeChunks.TryTake(out var free) ? free : new ImportChunk();

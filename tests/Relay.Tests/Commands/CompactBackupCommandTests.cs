@@ -36,7 +36,7 @@ public class CompactBackupCommandTests
     }
 
     [Fact]
-    public async Task Compact_refuses_to_overwrite_a_file_and_to_write_to_a_terminal()
+    public async Task Compact_refuses_to_overwrite_an_existing_file()
     {
         using var db = new TempDb();
         File.WriteAllText(db.PathOf("exists.mdb"), "keep me");
