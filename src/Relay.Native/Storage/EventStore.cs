@@ -11,7 +11,13 @@ namespace Relay.Native.Storage;
 public sealed class EventStore : IDisposable
 {
     /// <summary>Bumped whenever a key layout or a record format changes.</summary>
-    public const uint SchemaVersion = 1;
+    /// <summary>
+    /// Schema 1: payloads are raw JSON. Schema 2: payloads may also be zstd-compressed (relay dict
+    /// compress). A new store starts at 1 and moves to 2 when payload compression first writes, so a
+    /// Relay that predates compression refuses a store it would misread, and opens every other one.
+    /// </summary>
+    public const uint SchemaVersion = 2;
+    internal const uint OldestReadableSchema = 1;
 
     private static ReadOnlySpan<byte> SchemaKey => "schema"u8;
     private static ReadOnlySpan<byte> LevIdKey => "levid"u8;
@@ -86,18 +92,34 @@ public sealed class EventStore : IDisposable
         {
             var bytes = value.AsSpan();
             uint found = bytes.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : 0;
-            if (found != SchemaVersion)
+            if (found < OldestReadableSchema || found > SchemaVersion)
                 throw new StoreSchemaException(
-                    $"The database at {path} has schema version {found}, but this Relay uses schema version {SchemaVersion}. " +
+                    $"The database at {path} has schema version {found}, but this Relay reads schema versions {OldestReadableSchema} to {SchemaVersion}. " +
                     "Refusing to open it: export the events with the Relay version that wrote them and import them into a new database.");
             return;
         }
         rc.ThrowOnReadError();
         if (txn.GetEntriesCount(dbs.Events) != 0)
             throw new StoreSchemaException($"The database at {path} holds events but no schema version; it was not written by Relay. Refusing to open it.");
+        WriteSchema(txn, dbs, OldestReadableSchema);
+    }
+
+    private static void WriteSchema(LightningTransaction txn, StoreDatabases dbs, uint schema)
+    {
         Span<byte> version = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(version, SchemaVersion);
+        BinaryPrimitives.WriteUInt32BigEndian(version, schema);
         txn.Put(dbs.Meta, SchemaKey, version, PutOptions.None).ThrowOnError();
+    }
+
+    /// <summary>The schema version recorded in the store.</summary>
+    public uint StoredSchemaVersion
+    {
+        get
+        {
+            using var txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+            var (rc, _, value) = txn.Get(_dbs.Meta, SchemaKey);
+            return rc == MDBResultCode.Success && value.AsSpan().Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(value.AsSpan()) : 0;
+        }
     }
 
     private static ulong ReadLastLevId(LightningTransaction txn, StoreDatabases dbs)
@@ -116,22 +138,31 @@ public sealed class EventStore : IDisposable
     /// the caller makes it durable with <see cref="Sync"/> before acknowledging. If LMDB fails
     /// (e.g. map full) the whole batch is rolled back and the exception propagates.
     /// </summary>
-    public void WriteBatch(ReadOnlySpan<WriteItem> batch, Span<WriteResult> results, bool durable) =>
+    /// <returns>
+    /// The database's last levId when the transaction began: levIds above it, up to
+    /// <see cref="LastLevId"/>, are this batch's; those between the previous batch and it were
+    /// handed out by another process (see <see cref="ReadCommittedLevId"/>).
+    /// </returns>
+    public ulong WriteBatch(ReadOnlySpan<WriteItem> batch, Span<WriteResult> results, bool durable) =>
         WriteBatch(batch, results, durable, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
 
     /// <param name="now">Unix seconds; events whose NIP-40 expiration is at or before it are refused.</param>
-    public void WriteBatch(ReadOnlySpan<WriteItem> batch, Span<WriteResult> results, bool durable, long now)
+    public ulong WriteBatch(ReadOnlySpan<WriteItem> batch, Span<WriteResult> results, bool durable, long now)
     {
         if (results.Length < batch.Length) throw new ArgumentException("one result per item is needed", nameof(results));
-        if (batch.IsEmpty) return;
+        if (batch.IsEmpty) return LastLevId;
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction(durable ? TransactionBeginFlags.None : TransactionBeginFlags.NoSync);
-            ulong lastLevId = _lastLevId;
+            // Another process on this DB (relay import, a second relay) may have committed since our
+            // last batch. LMDB lets one writer in at a time across processes, so the meta levId read
+            // inside this transaction is the newest anyone handed out, and ours continue after it.
+            ulong before = Math.Max(_lastLevId, ReadLatestLevId(txn, _dbs));
+            ulong lastLevId = before;
             for (int i = 0; i < batch.Length; i++)
                 results[i] = _writer.Apply(txn, batch[i], now, ref lastLevId);
-            if (lastLevId != _lastLevId)
+            if (lastLevId != before)
             {
                 // Remembered so that a levId is never handed out twice, even when the newest
                 // events are deleted and the store is reopened.
@@ -140,8 +171,20 @@ public sealed class EventStore : IDisposable
                 txn.Put(_dbs.Meta, LevIdKey, lev, PutOptions.None).ThrowOnError();
             }
             txn.Commit().ThrowOnError();
-            _lastLevId = lastLevId;
+            Volatile.Write(ref _lastLevId, lastLevId);
+            return before;
         }
+    }
+
+    /// <summary>
+    /// The last levId committed to the database by any process, read from a fresh snapshot; the
+    /// serving relay compares it with what its monitors saw to find commits it did not make.
+    /// </summary>
+    public ulong ReadCommittedLevId()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+        return ReadLatestLevId(txn, _dbs);
     }
 
     /// <summary>Flushes non-durable commits to disk (mdb_env_sync with force).</summary>
@@ -200,9 +243,50 @@ public sealed class EventStore : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
-            if (work(txn)) txn.Commit().ThrowOnError();
+            if (work(txn))
+            {
+                // Maintenance writes compressed payloads or their dictionaries: from now on the store
+                // needs a Relay that reads them (schema 2).
+                WriteSchema(txn, _dbs, SchemaVersion);
+                txn.Commit().ThrowOnError();
+            }
             else txn.Abort();
         }
+    }
+
+    /// <summary>
+    /// Removes the stored events with these levIds from every database in one durable write
+    /// transaction; levIds no longer stored are skipped. Returns how many were removed. Callers
+    /// with many events split them into batches, so the writer of a serving relay (another process
+    /// or this one) waits for one batch at most.
+    /// </summary>
+    public int Delete(ReadOnlySpan<ulong> levIds)
+    {
+        if (levIds.IsEmpty) return 0;
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var txn = _env.BeginTransaction();
+            int removed = 0;
+            foreach (ulong levId in levIds)
+            {
+                if (_writer.Remove(txn, levId)) removed++;
+            }
+            txn.Commit().ThrowOnError();
+            return removed;
+        }
+    }
+
+    /// <summary>
+    /// Writes a compacted copy of the database file (free pages left out, pages renumbered) to
+    /// <paramref name="destination"/>, from one read snapshot: writers, in this process or others,
+    /// go on meanwhile, and the copy is the database as of the snapshot. The stream may be a pipe.
+    /// </summary>
+    public void CopyCompacted(FileStream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _env.CopyToStream(destination, compact: true).ThrowOnError();
     }
 
     /// <summary>Number of stored events.</summary>

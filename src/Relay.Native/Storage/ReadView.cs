@@ -95,6 +95,10 @@ public sealed class ReadView : IDisposable
         return false;
     }
 
+    /// <summary>Stored events with <paramref name="since"/> &lt;= created_at &lt;= <paramref name="until"/>, in created_at order (see <see cref="CreatedAtScan"/>).</summary>
+    public CreatedAtScan ScanCreatedAt(ulong since, ulong until, bool newestFirst) =>
+        new(_txn.CreateCursor(Databases.CreatedAt), since, until, newestFirst);
+
     internal LightningCursor CreateCursor(LightningDatabase db) => _txn.CreateCursor(db);
 
     private bool TryGet(LightningDatabase db, ulong levId, out ReadOnlySpan<byte> value)

@@ -26,6 +26,12 @@ internal static class Cli
     /// <summary>Every command but serving; one line each.</summary>
     private static IEnumerable<Command> Commands(GlobalOptions g) =>
     [
+        ExportCommand.Create(g),
+        ImportCommand.Create(g),
+        ScanCommand.Create(g),
+        DeleteCommand.Create(g),
+        CompactCommand.Create(g),
+        BackupCommand.Create(g),
         InfoCommand.Create(g),
     ];
 

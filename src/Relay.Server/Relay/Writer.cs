@@ -20,6 +20,7 @@ internal sealed class Writer
     private readonly Thread _thread;
     private ReqMonitor[] _monitors = [];
     private readonly Syncer _syncer;
+    private readonly ExternalCommits _external;
     private volatile bool _purgeRequested;
     // EVENTs received but not yet through an ingester. While some are, the writer holds its commit
     // open for up to GatherTicks so they join it: each commit is followed by a fixed-cost fsync, and a
@@ -35,6 +36,7 @@ internal sealed class Writer
         _store = store;
         _faults = faults;
         _syncer = new Syncer(store, faults);
+        _external = new ExternalCommits(store);
         _thread = new Thread(Run) { Name = "Writer", IsBackground = true };
     }
 
@@ -64,19 +66,36 @@ internal sealed class Writer
         var items = new WriteItem[MaxBatch];
         var results = new WriteResult[MaxBatch];
         int n;
-        while ((n = _inbox.DrainTo(jobs, _purgeRequested ? 0 : 1000)) >= 0)
+        while ((n = _inbox.DrainTo(jobs, _purgeRequested || _external.HasBacklog ? 0 : ExternalCommits.PollMilliseconds)) >= 0)
         {
             if (_purgeRequested) Purge();
-            if (n == 0) continue;
-            n = Gather(jobs, n);
-            try
+            if (n > 0)
             {
-                WriteBatch(jobs.AsSpan(0, n), items, results);
+                n = Gather(jobs, n);
+                try
+                {
+                    WriteBatch(jobs.AsSpan(0, n), items, results);
+                }
+                finally
+                {
+                    for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
+                }
             }
-            finally
-            {
-                for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
-            }
+            FeedExternalCommits(poll: n == 0);
+        }
+    }
+
+    /// <summary>Hands events committed by other processes to the monitors (see <see cref="ExternalCommits"/>).</summary>
+    private void FeedExternalCommits(bool poll)
+    {
+        try
+        {
+            if (poll) _external.Poll();
+            _external.PublishSlice(_monitors);
+        }
+        catch (Exception e)
+        {
+            RelayLog.ErrorLimited($"writer: reading events committed by another process: {e.Message}");
         }
     }
 
@@ -103,7 +122,8 @@ internal sealed class Writer
         try
         {
             _faults?.WriterBeforeCommit?.Invoke();
-            _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
+            ulong before = _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
+            _external.OwnBatchCommitted(before, _store.LastLevId);
         }
         catch (Exception e)
         {
