@@ -30,7 +30,8 @@ public class ImportExportCommandTests
             strfryEvents[e.GetProperty("id").GetString()!] = e;
         }
 
-        await using var relay = TestRelay.Start(dir: db.DbDir);
+        // The fixture has DMs and gift wraps; unauthenticated clients are served them only without read restrictions.
+        await using var relay = TestRelay.Start(c => c.Relay.Auth.RestrictedReadKinds = "", dir: db.DbDir);
         await using var client = await relay.ConnectAsync();
         var served = await CommandTestKit.FetchByIdsAsync(client, expected);
         Assert.Equal(expected.Where(id => id != ExpiredId).Order(), served.Keys.Order());
