@@ -34,7 +34,15 @@ public class AuthInteropTests
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        try
+        {
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        }
+        finally
+        {
+            // A script stuck past the timeout must not outlive the test (nor hold the run open).
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
         string output = await stdout + await stderr;
         Assert.True(p.ExitCode == 0, output);
         Assert.Contains("AUTH INTEROP OK", output);
