@@ -19,6 +19,12 @@ internal static partial class RelayCommand
         if (loaded is null) return GlobalOptions.ExitFailure;
         foreach (var warning in loaded.Warnings) RelayLog.Warn(warning);
         var config = loaded.Config;
+        if (!RelayLog.TryParseFormat(config.Relay.Logging.Format, out var format))
+        {
+            Console.Error.WriteLine($"relay: config key 'relay.logging.format' must be \"text\" or \"json\", not \"{config.Relay.Logging.Format}\"");
+            return GlobalOptions.ExitFailure;
+        }
+        RelayLog.Format = format;
 
         RaiseFileLimit(config.Relay.Nofiles);
         RelayServer relay;

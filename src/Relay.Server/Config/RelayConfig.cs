@@ -46,7 +46,20 @@ public sealed class RelaySectionConfig
     public int MaxTagsPerFilter { get; set; } = 3;
     public long MaxFilterLimitCount { get; set; } = 1000000;
     public long MaxPendingOutboundBytes { get; set; } = 33554432;
+    public LoggingConfig Logging { get; set; } = new();
     public NumThreadsConfig NumThreads { get; set; } = new();
+}
+
+/// <summary>relay.logging: strfry's flags (reloadable), plus the line format.</summary>
+public sealed class LoggingConfig
+{
+    public bool DumpInAll { get; set; }
+    public bool DumpInEvents { get; set; }
+    public bool DumpInReqs { get; set; }
+    public bool DbScanPerf { get; set; }
+    public bool InvalidEvents { get; set; } = true;
+    /// <summary>"text" (logfmt: ts=... level=... msg=... key=value) or "json" (one object per line). Not strfry's; restart required.</summary>
+    public string Format { get; set; } = "text";
 }
 
 public sealed class InfoConfig

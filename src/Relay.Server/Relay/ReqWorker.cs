@@ -33,6 +33,9 @@ internal sealed class ReqWorker
         public QueryRun Run { get; } = run;
         /// <summary>Null for COUNT.</summary>
         public Subscription? Subscription { get; } = subscription;
+        public long Started { get; } = Stopwatch.GetTimestamp();
+        public long ScanTicks;
+        public int Slices;
     }
 
     public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, int maxLimit, long maxCount, int timesliceMicroseconds)
@@ -46,6 +49,7 @@ internal sealed class ReqWorker
     }
 
     public void Start() => _thread.Start();
+    public bool IsRunning => _thread.IsAlive;
 
     /// <summary>Queues a REQ/COUNT/CLOSE; the result completes later only when the inbox is full.</summary>
     public ValueTask Post(in ReqJob job) =>
@@ -130,6 +134,7 @@ internal sealed class ReqWorker
         if (q.Session.Closed) return;
         bool finished;
         view.Renew();
+        long stepStart = Stopwatch.GetTimestamp();
         try
         {
             _sink.Subscription = q.Subscription;
@@ -143,6 +148,8 @@ internal sealed class ReqWorker
         }
         finally
         {
+            q.ScanTicks += Stopwatch.GetTimestamp() - stepStart;
+            q.Slices++;
             _sink.Subscription = null;
             view.Reset();
         }
@@ -155,12 +162,14 @@ internal sealed class ReqWorker
         if (q.Subscription is null)
         {
             RelayMessageWriter.Count(b, q.SubIdRaw, q.Run.Count);
-            q.Session.Connection.SendText(b.WrittenSpan);
+            if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Count);
+            QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: true, q.Started, q.ScanTicks, q.Slices);
             return;
         }
         Metrics.ReqsServed.Add(1);
         RelayMessageWriter.Eose(b, q.SubIdRaw);
-        q.Session.Connection.SendText(b.WrittenSpan);
+        if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Eose);
+        QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: false, q.Started, q.ScanTicks, q.Slices);
         if (q.Subscription.Filters.Length > 0)
             MonitorFor(q.Session).Post(new MonitorJob { Kind = MonitorJobKind.Add, Subscription = q.Subscription });
     }
