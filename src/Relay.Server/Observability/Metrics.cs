@@ -84,7 +84,7 @@ internal static class Metrics
         new ServerGauge("relay_db_map_size_bytes", "LMDB map size (dbParams.mapsize, or the data file's size if larger).", s => s.Store?.MapSize ?? 0, "By"),
         MapFullRefusals,
         new ObservedMetric("relay_process_allocated_bytes_total", "Bytes allocated by the process (GC.GetTotalAllocatedBytes).", true,
-            () => GC.GetTotalAllocatedBytes(false), "By"),
+            () => GC.GetTotalAllocatedBytes(precise: true), "By"),
         new ObservedLabelledCounter("relay_gc_collections_total", "Garbage collections, by generation.", "generation", ["0", "1", "2"],
             generation => GC.CollectionCount(generation), "{collection}"),
         new ObservedMetric("relay_gc_heap_bytes", "Managed heap size.", false, () => GC.GetTotalMemory(false), "By"),

@@ -161,15 +161,15 @@ internal sealed class ReqWorker
         var b = ClientSession.Scratch();
         if (q.Subscription is null)
         {
+            QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: true, q.Started, q.ScanTicks, q.Slices);
             RelayMessageWriter.Count(b, q.SubIdRaw, q.Run.Count);
             if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Count);
-            QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: true, q.Started, q.ScanTicks, q.Slices);
             return;
         }
         Metrics.ReqsServed.Add(1);
+        QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: false, q.Started, q.ScanTicks, q.Slices);
         RelayMessageWriter.Eose(b, q.SubIdRaw);
         if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Eose);
-        QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: false, q.Started, q.ScanTicks, q.Slices);
         if (q.Subscription.Filters.Length > 0)
             MonitorFor(q.Session).Post(new MonitorJob { Kind = MonitorJobKind.Add, Subscription = q.Subscription });
     }
