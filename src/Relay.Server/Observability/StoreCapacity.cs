@@ -40,13 +40,16 @@ internal sealed class StoreCapacity(EventStore store)
 
     private static int s_full;
 
+    public static bool IsMapFull(Exception e) => e is LightningException { StatusCode: (int)MDBResultCode.MapFull };
+
     /// <summary>
-    /// True when <paramref name="e"/> is LMDB's MDB_MAP_FULL: counts it and logs an ERROR line the
-    /// first time in a row (further refusals are counted in relay_db_map_full_total until a write succeeds).
+    /// For a write batch that failed: true when <paramref name="e"/> is MDB_MAP_FULL, then counted and
+    /// logged as an ERROR line the first time in a row (further refusals are only counted, in
+    /// relay_db_map_full_total, until a write succeeds).
     /// </summary>
-    public static bool IsMapFull(Exception e, int events)
+    public static bool ReportIfMapFull(Exception e, int events)
     {
-        if (e is not LightningException { StatusCode: (int)MDBResultCode.MapFull }) return false;
+        if (!IsMapFull(e)) return false;
         Metrics.MapFullRefusals.Add(1);
         if (Interlocked.Exchange(ref s_full, 1) == 0)
             RelayLog.Error("database is full (MDB_MAP_FULL): writes are refused until dbParams.mapsize is raised (restart) or events are deleted; reads go on",

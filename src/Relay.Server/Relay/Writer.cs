@@ -110,7 +110,7 @@ internal sealed class Writer
         catch (Exception e)
         {
             // The transaction was rolled back: nothing of this batch is stored, and every client says so.
-            bool full = StoreCapacity.IsMapFull(e, n);
+            bool full = StoreCapacity.ReportIfMapFull(e, n);
             if (!full) RelayLog.Error($"writer: batch of {n} not stored: {e.Message}");
             Metrics.EventsRejected.Add(n);
             for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, full ? StoreCapacity.FullMessage : "error: could not store the event");
@@ -186,7 +186,8 @@ internal sealed class Writer
         }
         catch (Exception e)
         {
-            RelayLog.Error($"cron: purge failed: {e.Message}");
+            // A full map is reported once by the write path; a purge that cannot run then is no news.
+            if (!StoreCapacity.IsMapFull(e)) RelayLog.Error($"cron: purge failed: {e.Message}");
         }
     }
 
