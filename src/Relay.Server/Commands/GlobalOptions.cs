@@ -63,10 +63,12 @@ internal sealed class GlobalOptions
     }
 
     /// <summary>Opens the database the config names; on failure prints why (naming the `db` key) and returns null.</summary>
-    public static EventStore? OpenStore(RelayConfig config)
+    public static EventStore? OpenStore(LoadedConfig loaded)
     {
+        var config = loaded.Config;
         try
         {
+            loaded.CheckDbPath();
             return EventStore.Open(new StoreOptions
             {
                 Path = config.Db,
@@ -74,11 +76,32 @@ internal sealed class GlobalOptions
                 MaxReaders = config.DbParams.Maxreaders,
             });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LightningDB.LightningException
-                                      or StoreSchemaException or NotSupportedException or DllNotFoundException)
+        catch (ConfigException e)
         {
-            Console.Error.WriteLine($"relay: cannot open the database at '{config.Db}' (config key 'db'): {e.Message}");
+            Console.Error.WriteLine(e.Message);
             return null;
         }
+        catch (Exception e) when (IsStoreOpenFailure(e))
+        {
+            Console.Error.WriteLine(loaded.DbError(Explain(e, config.Db)).Message);
+            return null;
+        }
+    }
+
+    public static bool IsStoreOpenFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or LightningDB.LightningException
+          or StoreSchemaException or NotSupportedException or DllNotFoundException;
+
+    /// <summary>
+    /// A strfry database is LMDB 0.9's on-disk format, which LMDB 1.0 calls "not an LMDB file": say
+    /// what it is and how to bring it over instead.
+    /// </summary>
+    public static Exception Explain(Exception e, string db)
+    {
+        const int MdbInvalid = -30793, MdbVersionMismatch = -30794;
+        if (e is LightningDB.LightningException { StatusCode: MdbInvalid or MdbVersionMismatch } && File.Exists(Path.Combine(db, "data.mdb")))
+            return new IOException($"{e.Message}: this is not a Relay database (a strfry database uses LMDB 0.9's format); " +
+                                   "move it aside and bring its events over with `relay import --strfry-db DIR`", e);
+        return e;
     }
 }

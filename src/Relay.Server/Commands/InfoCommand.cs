@@ -13,7 +13,7 @@ internal static class InfoCommand
         {
             var loaded = g.LoadConfig(parse);
             if (loaded is null) return GlobalOptions.ExitFailure;
-            using var store = GlobalOptions.OpenStore(loaded.Config);
+            using var store = GlobalOptions.OpenStore(loaded);
             if (store is null) return GlobalOptions.ExitFailure;
             var info = store.Describe();
             Console.WriteLine($"db: {Path.GetFullPath(loaded.Config.Db)}");

@@ -19,34 +19,56 @@ internal static partial class RelayCommand
         if (loaded is null) return GlobalOptions.ExitFailure;
         foreach (var warning in loaded.Warnings) RelayLog.Warn(warning);
         var config = loaded.Config;
-        if (!RelayLog.TryParseFormat(config.Relay.Logging.Format, out var format))
+        // The schema has checked the value; the format holds for the life of the process.
+        RelayLog.Format = RelayLog.TryParseFormat(config.Relay.Logging.Format, out var format) ? format : LogFormat.Text;
+        try
         {
-            Console.Error.WriteLine($"relay: config key 'relay.logging.format' must be \"text\" or \"json\", not \"{config.Relay.Logging.Format}\"");
+            loaded.CheckDbPath();
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine(e.Message);
             return GlobalOptions.ExitFailure;
         }
-        RelayLog.Format = format;
 
         RaiseFileLimit(config.Relay.Nofiles);
+        var live = new LiveConfig(config);
         RelayServer relay;
         try
         {
-            relay = new RelayServer(config);
+            relay = new RelayServer(live);
+        }
+        catch (Exception e) when (GlobalOptions.IsStoreOpenFailure(e))
+        {
+            Console.Error.WriteLine($"relay: cannot start: {loaded.DbError(GlobalOptions.Explain(e, config.Db)).Message}");
+            return GlobalOptions.ExitFailure;
+        }
+        try
+        {
             relay.Start();
         }
-        catch (Exception e) when (e is NotSupportedException or IOException or UnauthorizedAccessException
-                                      or System.Net.Sockets.SocketException or InvalidOperationException or DllNotFoundException
-                                      or LightningDB.LightningException or global::Relay.Native.Storage.StoreSchemaException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException or IOException)
         {
             Console.Error.WriteLine($"relay: cannot start: {e.Message}");
+            relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return GlobalOptions.ExitFailure;
         }
         RelayLog.Info($"relay {RelayServer.Version} listening on {config.Relay.Bind}:{relay.Port} " +
-                      $"(db {config.Db}, config {loaded.Path ?? "built-in defaults"}, verifier {relay.Verifier.Name}, " +
+                      $"(db {config.Db}, config {loaded.Source}, verifier {relay.Verifier.Name}, " +
                       $"ready in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1} ms)");
 
+        // strfry reloads its config when the file changes; SIGHUP (systemd's ExecReload) asks for it at once.
+        using var watcher = new ConfigWatcher(live, loaded);
+        watcher.Reloaded += r =>
+        {
+            foreach (var c in r.Applied) RelayLog.Info($"config: {c.Key} changed to {c.NewValue}");
+            foreach (var c in r.RestartRequired) RelayLog.Warn($"config: {c.Key} changed to {c.NewValue}; takes effect after a restart");
+        };
+        watcher.Start();
         using var stop = new ManualResetEventSlim();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; ThreadPool.QueueUserWorkItem(_ => watcher.Reload()); });
         stop.Wait();
         RelayLog.Info("shutting down");
         relay.DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -13,13 +13,8 @@ namespace Relay.Server.Relay;
 internal sealed class ClientHandler : IWebSocketHandler
 {
     private readonly RelayServer _relay;
-    private readonly FilterLimits _filterLimits;
 
-    public ClientHandler(RelayServer relay, FilterLimits filterLimits)
-    {
-        _relay = relay;
-        _filterLimits = filterLimits;
-    }
+    public ClientHandler(RelayServer relay) => _relay = relay;
 
     public void OnOpen(WsConnection connection) => connection.State = new ClientSession(connection) { Log = _relay.Log };
 
@@ -70,7 +65,8 @@ internal sealed class ClientHandler : IWebSocketHandler
     private ValueTask OnReq(ClientSession session, in ClientMessage msg, bool isCount)
     {
         var subIdRaw = msg.SubscriptionIdRaw;
-        if (isCount && _relay.Config.Relay.MaxFilterLimitCount == 0)
+        var settings = _relay.Settings;
+        if (isCount && settings.Config.Relay.MaxFilterLimitCount == 0)
         {
             session.SendClosed(subIdRaw, "unsupported: COUNT is disabled on this relay");
             return default;
@@ -81,7 +77,7 @@ internal sealed class ClientHandler : IWebSocketHandler
             session.SendClosed(subIdRaw, isCount ? "invalid: COUNT needs at least one filter" : "invalid: REQ needs at least one filter");
             return default;
         }
-        if (!FilterParser.TryParse(msg.FiltersJson, _filterLimits, out Filter[] filters, out string? error))
+        if (!FilterParser.TryParse(msg.FiltersJson, settings.FilterLimits, out Filter[] filters, out string? error))
         {
             session.SendClosed(subIdRaw, error ?? "invalid: bad filter");
             return default;
@@ -89,9 +85,10 @@ internal sealed class ClientHandler : IWebSocketHandler
         if (isCount)
             return _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Count, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
         string subId = Encoding.UTF8.GetString(subIdRaw);
-        if (!session.IsOpen(subId) && session.OpenCount >= _relay.Config.Relay.MaxSubsPerConnection)
+        int maxSubs = settings.Config.Relay.MaxSubsPerConnection;
+        if (!session.IsOpen(subId) && session.OpenCount >= maxSubs)
         {
-            session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {_relay.Config.Relay.MaxSubsPerConnection})");
+            session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {maxSubs})");
             return default;
         }
         var sub = new Subscription(session, subIdRaw.ToArray(), filters);

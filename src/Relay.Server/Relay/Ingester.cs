@@ -16,22 +16,19 @@ internal sealed class Ingester
     private readonly WorkQueue<IngestJob> _inbox;
     private readonly EventStore _store;
     private readonly Writer _writer;
-    private readonly EventLimits _limits;
+    private readonly LiveSettings _settings;
     private readonly ISchnorrVerifier _verifier;
-    private readonly long _rejectEphemeralOlderThan;
     private readonly FaultInjection? _faults;
     private readonly Thread _thread;
 
-    public Ingester(int index, EventStore store, Writer writer, EventLimits limits, ISchnorrVerifier verifier, long rejectEphemeralOlderThan,
-        FaultInjection? faults = null)
+    public Ingester(int index, EventStore store, Writer writer, LiveSettings settings, ISchnorrVerifier verifier, FaultInjection? faults = null)
     {
         _faults = faults;
         _inbox = new WorkQueue<IngestJob>(faults?.IngesterInboxCapacity ?? 4096);
         _store = store;
         _writer = writer;
-        _limits = limits;
+        _settings = settings;
         _verifier = verifier;
-        _rejectEphemeralOlderThan = rejectEphemeralOlderThan;
         _thread = new Thread(Run) { Name = $"Ingester {index}", IsBackground = true };
     }
 
@@ -93,6 +90,7 @@ internal sealed class Ingester
             try
             {
                 long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                var settings = _settings.Current;
                 view.Renew();
                 for (int i = 0; i < n; i++)
                 {
@@ -100,7 +98,7 @@ internal sealed class Ingester
                     if (job.Session.Closed) continue;
                     try
                     {
-                        if (Screen(ref job, now, view, out var survivor))
+                        if (Screen(ref job, now, settings, view, out var survivor))
                         {
                             survivor.Job = i;
                             survivor.Header.Sig.Span.CopyTo(sigs.AsSpan(64 * count));
@@ -181,7 +179,7 @@ internal sealed class Ingester
     /// Parses and checks everything but the signature; answers the event itself when it is refused or
     /// already stored. True when it should go on to signature verification.
     /// </summary>
-    private bool Screen(ref IngestJob job, long now, ReadView view, out Survivor survivor)
+    private bool Screen(ref IngestJob job, long now, RelaySettings settings, ReadView view, out Survivor survivor)
     {
         survivor = default;
         var input = job.Buffer.AsSpan(0, job.Length);
@@ -190,14 +188,14 @@ internal sealed class Ingester
         bool kept = false;
         try
         {
-            var status = EventParser.Parse(input, _limits, now, buffer.AsSpan(0, maxPacked), out int packedLength,
+            var status = EventParser.Parse(input, settings.EventLimits, now, buffer.AsSpan(0, maxPacked), out int packedLength,
                 buffer.AsSpan(maxPacked), out int jsonLength, out ParsedEventHeader header, out string? error);
             if (status != EventParseStatus.Ok)
             {
                 Reject(job.Session, header, input, error ?? "invalid: malformed event");
                 return false;
             }
-            if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - _rejectEphemeralOlderThan)
+            if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - settings.Config.Events.RejectEphemeralEventsOlderThanSeconds)
             {
                 RejectParsed(job.Session, header, "invalid: ephemeral event is too old");
                 return false;

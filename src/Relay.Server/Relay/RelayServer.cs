@@ -23,17 +23,25 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly ReqMonitor[] _monitors;
     private readonly WebSocketListener _listener;
     private readonly Timer _cron;
-    private readonly byte[] _nip11;
+    private readonly LiveSettings _settings;
     private readonly ServerStatus _status;
     private readonly StoreCapacity _capacity;
     private volatile bool _started, _draining;
     private int _disposed;
 
-    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null) : this(config, verifier, null) { }
+    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null) : this(new LiveConfig(config), verifier, null) { }
 
-    internal RelayServer(RelayConfig config, ISchnorrVerifier? verifier, FaultInjection? faults)
+    public RelayServer(LiveConfig live, ISchnorrVerifier? verifier = null) : this(live, verifier, null) { }
+
+    internal RelayServer(RelayConfig config, ISchnorrVerifier? verifier, FaultInjection? faults) : this(new LiveConfig(config), verifier, faults) { }
+
+    internal RelayServer(LiveConfig live, ISchnorrVerifier? verifier, FaultInjection? faults)
     {
-        Config = config;
+        Live = live;
+        _settings = new LiveSettings(live);
+        // Restart-required keys (db, dbParams, bind, port, thread counts, payload size, ping) never
+        // change in a LiveConfig, so they are read once here.
+        var config = live.Current;
         Verifier = verifier ?? SchnorrVerifiers.Default;
         _store = EventStore.Open(new StoreOptions
         {
@@ -41,54 +49,45 @@ public sealed class RelayServer : IAsyncDisposable
             MapSize = config.DbParams.Mapsize,
             MaxReaders = config.DbParams.Maxreaders,
         });
-        var limits = new EventLimits
-        {
-            MaxEventSize = config.Events.MaxEventSize,
-            MaxNumTags = config.Events.MaxNumTags,
-            MaxTagValSize = config.Events.MaxTagValSize,
-            RejectEventsNewerThanSeconds = config.Events.RejectEventsNewerThanSeconds,
-            RejectEventsOlderThanSeconds = config.Events.RejectEventsOlderThanSeconds,
-        };
         var threads = config.Relay.NumThreads;
         _writer = new Writer(_store, faults);
         _monitors = new ReqMonitor[threads.ReqMonitor];
         for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store);
         _ingesters = new Ingester[threads.Ingester];
         for (int i = 0; i < _ingesters.Length; i++)
-            _ingesters[i] = new Ingester(i, _store, _writer, limits, Verifier, config.Events.RejectEphemeralEventsOlderThanSeconds, faults);
+            _ingesters[i] = new Ingester(i, _store, _writer, _settings, Verifier, faults);
         _reqWorkers = new ReqWorker[threads.ReqWorker];
         for (int i = 0; i < _reqWorkers.Length; i++)
-            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, config.Relay.MaxFilterLimit, config.Relay.MaxFilterLimitCount,
-                config.Relay.QueryTimesliceBudgetMicroseconds);
+            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, _settings);
 
-        _nip11 = Nip11.Build(config);
-        var filterLimits = new FilterLimits
-        {
-            MaxFilters = config.Relay.MaxReqFilterSize,
-            MaxTagConditions = config.Relay.MaxTagsPerFilter,
-            // Follow lists of big accounts put thousands of authors in one filter; the payload cap bounds it anyway.
-            MaxValuesPerField = 10000,
-        };
         _listener = new WebSocketListener(new ListenerOptions
         {
             Bind = config.Relay.Bind,
             Port = config.Relay.Port,
             MaxWebsocketPayloadSize = config.Relay.MaxWebsocketPayloadSize,
             AutoPingSeconds = config.Relay.AutoPingSeconds,
-            MaxPendingOutboundBytes = config.Relay.MaxPendingOutboundBytes,
+            // strfry: 0 = no cap.
+            MaxPendingOutboundBytes = config.Relay.MaxPendingOutboundBytes <= 0 ? long.MaxValue : config.Relay.MaxPendingOutboundBytes,
             RealIpHeader = config.Relay.RealIpHeader,
             EnableTcpKeepalive = config.Relay.EnableTcpKeepalive,
-            Nip11Document = _ => _nip11,
+            Nip11Document = _ => _settings.Current.Nip11Document,
             HttpHandler = HandleHttp,
             OnError = e => RelayLog.ErrorLimited($"transport: {e.GetType().Name}: {e.Message}"),
-        }, new ClientHandler(this, filterLimits));
+        }, new ClientHandler(this));
         Log = new LogSwitches(config.Relay.Logging);
+        live.Changed += e => Log.Apply(e.Current.Relay.Logging);
         _status = new ServerStatus(() => _listener.ConnectionCount, _store);
         _capacity = new StoreCapacity(_store);
         _cron = new Timer(_ => { _writer.RequestPurge(); _capacity.Check(); }, null, Timeout.Infinite, Timeout.Infinite);
     }
 
-    public RelayConfig Config { get; }
+    /// <summary>The config the relay follows; hot reload swaps it (see <see cref="LiveConfig"/>).</summary>
+    public LiveConfig Live { get; }
+
+    /// <summary>The current config.</summary>
+    public RelayConfig Config => Live.Current;
+
+    internal RelaySettings Settings => _settings.Current;
 
     /// <summary>relay.logging's flags; <see cref="LogSwitches.Apply"/> them again on a config reload.</summary>
     internal LogSwitches Log { get; }

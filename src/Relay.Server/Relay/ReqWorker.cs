@@ -17,9 +17,7 @@ internal sealed class ReqWorker
     private readonly WorkQueue<ReqJob> _inbox = new(4096);
     private readonly EventStore _store;
     private readonly ReqMonitor[] _monitors;
-    private readonly int _maxLimit;
-    private readonly long _maxCount;
-    private readonly long _budgetTicks;
+    private readonly LiveSettings _settings;
     private readonly Thread _thread;
     private readonly SubscriptionSink _sink = new();
     // Queries started but not finished, in turn order: new ones go to the front (a cheap REQ should
@@ -38,13 +36,11 @@ internal sealed class ReqWorker
         public int Slices;
     }
 
-    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, int maxLimit, long maxCount, int timesliceMicroseconds)
+    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, LiveSettings settings)
     {
         _store = store;
         _monitors = monitors;
-        _maxLimit = maxLimit;
-        _maxCount = maxCount;
-        _budgetTicks = Math.Max(1, Stopwatch.Frequency * timesliceMicroseconds / 1_000_000);
+        _settings = settings;
         _thread = new Thread(Run) { Name = $"ReqWorker {index}", IsBackground = true };
     }
 
@@ -116,7 +112,7 @@ internal sealed class ReqWorker
         view.Reset();
         if (job.Kind == ReqJobKind.Count)
         {
-            var run = QueryRun.StartCount(job.Filters!, _maxCount, now, snapshot);
+            var run = QueryRun.StartCount(job.Filters!, _settings.Current.Config.Relay.MaxFilterLimitCount, now, snapshot);
             _running.AddFirst(new PendingQuery(session, job.SubIdRaw, run, null));
             return;
         }
@@ -124,7 +120,7 @@ internal sealed class ReqWorker
         if (sub.Removed) return;   // CLOSEd (or replaced) before its query started
         sub.SnapshotLevId = snapshot;
         MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = sub.SubId });
-        _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _maxLimit, now, snapshot), sub));
+        _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _settings.Current.Config.Relay.MaxFilterLimit, now, snapshot), sub));
     }
 
     private void StepOne(LinkedListNode<PendingQuery> node, ReadView view)
@@ -138,7 +134,8 @@ internal sealed class ReqWorker
         try
         {
             _sink.Subscription = q.Subscription;
-            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, _budgetTicks);
+            long budgetTicks = Math.Max(1, Stopwatch.Frequency * _settings.Current.Config.Relay.QueryTimesliceBudgetMicroseconds / 1_000_000);
+            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, budgetTicks);
         }
         catch (Exception e)
         {

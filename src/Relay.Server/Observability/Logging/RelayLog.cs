@@ -29,6 +29,12 @@ internal static class RelayLog
     public static bool IsEnabled(LogLevel level) =>
         (int)level <= s_level && (level == LogLevel.Error || !Quiet || Sink is not null);
 
+    // One-argument overloads too, so the methods convert to Action<string> (callers pass them as log hooks).
+    public static void Debug(string message) => Debug(message, []);
+    public static void Info(string message) => Info(message, []);
+    public static void Warn(string message) => Warn(message, []);
+    public static void Error(string message) => Error(message, []);
+
     public static void Debug(string message, params ReadOnlySpan<LogField> fields) { if (IsEnabled(LogLevel.Debug)) Write(LogLevel.Debug, message, fields); }
     public static void Info(string message, params ReadOnlySpan<LogField> fields) { if (IsEnabled(LogLevel.Info)) Write(LogLevel.Info, message, fields); }
     public static void Warn(string message, params ReadOnlySpan<LogField> fields) { if (IsEnabled(LogLevel.Warn)) Write(LogLevel.Warn, message, fields); }
@@ -54,7 +60,7 @@ internal static class RelayLog
     {
         switch (text?.Trim().ToLowerInvariant())
         {
-            case "text" or "logfmt" or "" or null: format = LogFormat.Text; return true;
+            case "text": format = LogFormat.Text; return true;
             case "json": format = LogFormat.Json; return true;
             default: format = LogFormat.Text; return false;
         }
