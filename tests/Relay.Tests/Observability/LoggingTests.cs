@@ -166,6 +166,21 @@ public partial class LoggingTests
     }
 
     [Fact]
+    public async Task Logging_flags_follow_a_config_reload()
+    {
+        await using var relay = TestRelay.Start();
+        Assert.False(relay.Server.Log.DbScanPerf);
+        Assert.True(relay.Server.Log.InvalidEvents);
+        var next = new Relay.Server.Config.RelayConfig();
+        foreach (var key in Relay.Server.Config.ConfigSchema.Keys) key.CopyValue(relay.Server.Config, next);
+        next.Relay.Logging.DbScanPerf = true;
+        next.Relay.Logging.InvalidEvents = false;
+        relay.Server.Live.Apply(next, []);
+        Assert.True(relay.Server.Log.DbScanPerf);
+        Assert.False(relay.Server.Log.InvalidEvents);
+    }
+
+    [Fact]
     public async Task The_relay_writes_json_lines_when_the_config_says_so()
     {
         string dir = TestRelay.NewTempDir();
