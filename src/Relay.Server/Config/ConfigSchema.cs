@@ -125,7 +125,6 @@ public static class ConfigSchema
     public static IReadOnlySet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "relay.auth.enabled", "relay.auth.serviceUrl", "relay.auth.restrictedReadKinds", "relay.auth.restrictReadToInvolvedPubkey",
-        "relay.writePolicy.plugin", "relay.writePolicy.timeoutSeconds",
         "relay.compression.enabled", "relay.compression.slidingWindow",
         "relay.numThreads.negentropy",
         "relay.negentropy.enabled", "relay.negentropy.maxSyncEvents",

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
 /// <summary>
 /// An ingester thread: strict parse, canonical id check, an early duplicate probe, then BIP-340
-/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer.
+/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer,
+/// through the write-policy plugin when one is configured.
 /// </summary>
 internal sealed class Ingester
 {
@@ -16,13 +18,16 @@ internal sealed class Ingester
     private readonly WorkQueue<IngestJob> _inbox;
     private readonly EventStore _store;
     private readonly Writer _writer;
+    private readonly WritePolicyPlugin _policy;
     private readonly LiveSettings _settings;
     private readonly ISchnorrVerifier _verifier;
     private readonly FaultInjection? _faults;
     private readonly Thread _thread;
 
-    public Ingester(int index, EventStore store, Writer writer, LiveSettings settings, ISchnorrVerifier verifier, FaultInjection? faults = null)
+    public Ingester(int index, EventStore store, Writer writer, WritePolicyPlugin policy, LiveSettings settings, ISchnorrVerifier verifier,
+        FaultInjection? faults = null)
     {
+        _policy = policy;
         _faults = faults;
         _inbox = new WorkQueue<IngestJob>(faults?.IngesterInboxCapacity ?? 4096);
         _store = store;
@@ -134,7 +139,7 @@ internal sealed class Ingester
                     else
                     {
                         _faults?.IngesterBeforeHandOff?.Invoke();
-                        _writer.Post(new WriteJob
+                        var verified = new WriteJob
                         {
                             Session = session,
                             Buffer = buffer,
@@ -142,7 +147,11 @@ internal sealed class Ingester
                             JsonStart = s.JsonStart,
                             JsonLength = s.JsonLength,
                             Id = s.Header.Id,
-                        });
+                        };
+                        if (_policy.Enabled)
+                            _policy.Submit(verified, session.PolicySource, session.SourceInfo, session.AuthedPubKey, now);
+                        else
+                            _writer.Post(verified);
                         _faults?.IngesterAfterHandOff?.Invoke();
                     }
                 }

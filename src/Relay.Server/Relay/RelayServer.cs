@@ -3,6 +3,7 @@ using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Native.Storage;
 using Relay.Server.Config;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -18,6 +19,7 @@ public sealed class RelayServer : IAsyncDisposable
 
     private readonly EventStore _store;
     private readonly Writer _writer;
+    private readonly WritePolicyPlugin _writePolicy;
     private readonly Ingester[] _ingesters;
     private readonly ReqWorker[] _reqWorkers;
     private readonly ReqMonitor[] _monitors;
@@ -53,9 +55,13 @@ public sealed class RelayServer : IAsyncDisposable
         _writer = new Writer(_store, faults);
         _monitors = new ReqMonitor[threads.ReqMonitor];
         for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store);
+        var policy = config.Relay.WritePolicy;
+        _writePolicy = new WritePolicyPlugin(policy.Plugin, policy.TimeoutSeconds, new WritePolicyGate(_writer));
+        // Reloadable in strfry: a new command restarts the plugin, an empty one turns it off.
+        live.Changed += e => _writePolicy.Reconfigure(e.Current.Relay.WritePolicy.Plugin, e.Current.Relay.WritePolicy.TimeoutSeconds);
         _ingesters = new Ingester[threads.Ingester];
         for (int i = 0; i < _ingesters.Length; i++)
-            _ingesters[i] = new Ingester(i, _store, _writer, _settings, Verifier, faults);
+            _ingesters[i] = new Ingester(i, _store, _writer, _writePolicy, _settings, Verifier, faults);
         _reqWorkers = new ReqWorker[threads.ReqWorker];
         for (int i = 0; i < _reqWorkers.Length; i++)
             _reqWorkers[i] = new ReqWorker(i, _store, _monitors, _settings);
@@ -96,6 +102,7 @@ public sealed class RelayServer : IAsyncDisposable
     internal TimeSpan CronPeriod { get; init; } = TimeSpan.FromSeconds(9);
 
     internal Writer Writer => _writer;
+    internal WritePolicyPlugin WritePolicy => _writePolicy;
     internal WebSocketListener Listener => _listener;
     public ISchnorrVerifier Verifier { get; }
     public int Port => _listener.Port;
@@ -174,6 +181,8 @@ public sealed class RelayServer : IAsyncDisposable
         await _listener.DisposeAsync();
         // Drain in pipeline order so every accepted event is written and answered before the store closes.
         foreach (var i in _ingesters) i.Stop();
+        // Events still with the plugin get their verdicts (and the accepted ones reach the writer) first.
+        _writePolicy.Dispose();
         _writer.Stop();
         foreach (var w in _reqWorkers) w.Stop();
         foreach (var m in _monitors) m.Stop();

@@ -284,7 +284,7 @@ public class ConfigLoaderTests
         Assert.Equal(2, loaded.Config.Relay.NumThreads.Ingester);
         string line = Assert.Single(loaded.Warnings, w => w.StartsWith("config: keys ignored by Relay: ", StringComparison.Ordinal));
         Assert.Equal("config: keys ignored by Relay: relay.serviceUrl (old name of relay.auth.serviceUrl), " +
-                     "relay.plugins.writePolicyPath (old name of relay.writePolicy.plugin), relay.writePolicy.plugin, " +
+                     "relay.plugins.writePolicyPath (old name of relay.writePolicy.plugin), " +
                      "relay.writePolicy.lookbackSeconds, relay.numThreads.yesstr, relay.negentropy.maxFilterLimit", line);
     }
 

@@ -68,7 +68,7 @@ internal sealed class LogSwitches
     }
 
     // A client can send invalid events as fast as it likes; the log must not grow as fast.
-    private static readonly LogLimiter s_invalidLimiter = new();
+    private static readonly LogThrottle s_invalidLimiter = new();
 
     /// <summary>dbScanPerf: what answering one REQ or COUNT cost.</summary>
     public void QueryDone(ClientSession session, ReadOnlySpan<byte> subIdRaw, bool isCount, QueryFigures figures)

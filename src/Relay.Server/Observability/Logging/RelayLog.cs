@@ -68,7 +68,7 @@ internal static class RelayLog
 
     // Faults that a hostile or broken peer can trigger at will (transport exceptions) must not flood
     // the log: at most this many lines per window, then one line saying how many were dropped.
-    private static readonly LogLimiter s_errorLimiter = new();
+    private static readonly LogThrottle s_errorLimiter = new();
 
     /// <summary>An error line, unless too many were written in the last few seconds (then counted and summarized).</summary>
     public static void ErrorLimited(string message, params ReadOnlySpan<LogField> fields) => s_errorLimiter.Write(LogLevel.Error, message, fields);
@@ -87,7 +87,7 @@ internal static class RelayLog
 }
 
 /// <summary>Lets at most <see cref="PerWindow"/> records through per window, then says how many it held back.</summary>
-internal sealed class LogLimiter
+internal sealed class LogThrottle
 {
     public const int PerWindow = 20;
     private static readonly long s_windowTicks = TimeSpan.FromSeconds(10).Ticks;
