@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LightningDB;
+using Relay.Native.Storage.Payloads;
 
 namespace Relay.Native.Storage;
 
@@ -18,6 +19,7 @@ public sealed class EventStore : IDisposable
     private readonly LightningEnvironment _env;
     private readonly StoreDatabases _dbs;
     private readonly StoreWriter _writer;
+    private readonly PayloadDictionaries _dictionaries;
     // Writes are meant to come from the one writer thread; the lock only keeps a stray second
     // caller (a CLI command, a cron purge) from sharing the writer's scratch state.
     private readonly Lock _writeLock = new();
@@ -29,12 +31,14 @@ public sealed class EventStore : IDisposable
         _env = env;
         _dbs = dbs;
         _writer = new StoreWriter(dbs);
+        _dictionaries = new PayloadDictionaries(dbs.PayloadDictionaries);
         _lastLevId = lastLevId;
     }
 
     public string Path => _env.Path;
 
     internal StoreDatabases Databases => _dbs;
+    internal PayloadDictionaries PayloadDictionaries => _dictionaries;
 
     public static EventStore Open(StoreOptions options)
     {
@@ -148,7 +152,7 @@ public sealed class EventStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var txn = _env.BeginTransaction(TransactionBeginFlags.ReadOnly);
-        return new ReadView(txn, _dbs, ReadLatestLevId(txn, _dbs));
+        return new ReadView(txn, _dbs, _dictionaries, ReadLatestLevId(txn, _dbs));
     }
 
     internal static ulong ReadLatestLevId(LightningTransaction txn, StoreDatabases dbs)
@@ -183,6 +187,21 @@ public sealed class EventStore : IDisposable
             bool removed = _writer.Remove(txn, levId);
             txn.Commit().ThrowOnError();
             return removed;
+        }
+    }
+
+    /// <summary>
+    /// Runs offline maintenance (payload compression) in one durable write transaction, taking turns
+    /// with the writer; <paramref name="work"/> returns false to roll the transaction back.
+    /// </summary>
+    internal void RunMaintenance(Func<LightningTransaction, bool> work)
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var txn = _env.BeginTransaction();
+            if (work(txn)) txn.Commit().ThrowOnError();
+            else txn.Abort();
         }
     }
 

@@ -18,13 +18,19 @@ namespace Relay.Native.Storage;
 /// expiration   expiration ‖ levId                      -> -
 /// deleted      deleter ‖ 0 ‖ id | deleter ‖ 1 ‖ kind ‖ d -> deletion created_at
 /// meta         "schema" -> u32, "levid" -> last levId handed out
+/// payloads_zstd levId                                  -> compressed event JSON (Payloads/StoredPayload.cs)
+/// payload_dicts dictId u32                             -> zstd dictionary
 /// </code>
+/// An event's JSON is in exactly one of payloads and payloads_zstd. The writer only ever puts raw
+/// JSON into payloads; the offline compression pass moves values to payloads_zstd, appending in
+/// levId order so that its pages are full (values shrunk in place would leave payloads' pages
+/// mostly empty: LMDB merges pages only below a quarter full).
 /// Kinds are u16 in keys, not u32: NIP-01 kinds are 0..65535 and the packed record already
 /// limits them to that.
 /// </summary>
 internal sealed class StoreDatabases
 {
-    public const int Count = 12;
+    public const int Count = 14;
 
     public required LightningDatabase Events { get; init; }
     public required LightningDatabase Payloads { get; init; }
@@ -38,6 +44,8 @@ internal sealed class StoreDatabases
     public required LightningDatabase Expiration { get; init; }
     public required LightningDatabase Deleted { get; init; }
     public required LightningDatabase Meta { get; init; }
+    public required LightningDatabase CompressedPayloads { get; init; }
+    public required LightningDatabase PayloadDictionaries { get; init; }
 
     public static StoreDatabases Open(LightningTransaction txn)
     {
@@ -57,12 +65,15 @@ internal sealed class StoreDatabases
             Expiration = Db("expiration"),
             Deleted = Db("deleted"),
             Meta = Db("meta"),
+            // Created on first open by this version; older databases gain them without a migration.
+            CompressedPayloads = Db("payloads_zstd"),
+            PayloadDictionaries = Db("payload_dicts"),
         };
     }
 
     public void Dispose()
     {
-        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta })
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, CompressedPayloads, PayloadDictionaries })
             db.Dispose();
     }
 }
