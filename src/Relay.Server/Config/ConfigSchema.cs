@@ -76,6 +76,9 @@ public static class ConfigSchema
         new BooleanKey("relay.logging.dumpInReqs", c => c.Relay.Logging.DumpInReqs, (c, v) => c.Relay.Logging.DumpInReqs = v, false),
         new BooleanKey("relay.logging.dbScanPerf", c => c.Relay.Logging.DbScanPerf, (c, v) => c.Relay.Logging.DbScanPerf = v, false),
         new BooleanKey("relay.logging.invalidEvents", c => c.Relay.Logging.InvalidEvents, (c, v) => c.Relay.Logging.InvalidEvents = v, false),
+        // Relay's own (see RelayOnly): the line format of the log.
+        new StringKey("relay.logging.format", c => c.Relay.Logging.Format, (c, v) => c.Relay.Logging.Format = v, Restart, CheckLogFormat,
+            expectation: "\"text\" or \"json\""),
 
         new IntegerKey("relay.numThreads.ingester", c => c.Relay.NumThreads.Ingester, (c, v) => c.Relay.NumThreads.Ingester = (int)v, 1, 64, Restart),
         new IntegerKey("relay.numThreads.reqWorker", c => c.Relay.NumThreads.ReqWorker, (c, v) => c.Relay.NumThreads.ReqWorker = (int)v, 1, 64, Restart),
@@ -93,6 +96,9 @@ public static class ConfigSchema
             CheckKinds, KindsFromArray, KindsExpectation),
         new BooleanKey("relay.filterValidation.requireAuthorOrTag", c => c.Relay.FilterValidation.RequireAuthorOrTag, (c, v) => c.Relay.FilterValidation.RequireAuthorOrTag = v, false),
     ];
+
+    /// <summary>Keys Relay has and strfry does not (a strfry.conf never sets them; their defaults apply).</summary>
+    public static IReadOnlySet<string> RelayOnly { get; } = new HashSet<string>(StringComparer.Ordinal) { "relay.logging.format" };
 
     /// <summary>
     /// Keys that mean nothing to Relay by design. Set in a file they are named in the one startup
@@ -120,7 +126,6 @@ public static class ConfigSchema
     {
         "relay.auth.enabled", "relay.auth.serviceUrl", "relay.auth.restrictedReadKinds", "relay.auth.restrictReadToInvolvedPubkey",
         "relay.compression.enabled", "relay.compression.slidingWindow",
-        "relay.logging.dumpInAll", "relay.logging.dumpInEvents", "relay.logging.dumpInReqs", "relay.logging.dbScanPerf", "relay.logging.invalidEvents",
         "relay.numThreads.negentropy",
         "relay.negentropy.enabled", "relay.negentropy.maxSyncEvents",
         "relay.filterValidation.enabled", "relay.filterValidation.maxFiltersPerReq", "relay.filterValidation.minFiltersPerReq",
@@ -194,6 +199,13 @@ public static class ConfigSchema
     {
         if (string.IsNullOrWhiteSpace(value)) throw check.Fail("must be a directory path");
         return value;
+    }
+
+    private static string CheckLogFormat(string value, KeyCheck check)
+    {
+        string format = value.Trim().ToLowerInvariant();
+        if (format is not ("text" or "json")) throw check.Fail("must be \"text\" or \"json\"");
+        return format;
     }
 
     private static string CheckBind(string value, KeyCheck check)
