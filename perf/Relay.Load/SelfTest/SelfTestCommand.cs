@@ -122,7 +122,7 @@ public static class SelfTestCommand
         ok &= RelayMessage.TryParse("[\"EVENT\",\"s\",{\"tags\":[[\"t\",\"x\"],[\"seq\",\"12\"]],\"content\":\"}\"}]"u8, out m)
               && m.Type == RelayMessageType.Event && m.Event.SequenceEqual("{\"tags\":[[\"t\",\"x\"],[\"seq\",\"12\"]],\"content\":\"}\"}"u8)
               && EventFields.TryGetTagValue(m.Event, "seq"u8, out ReadOnlySpan<byte> seq) && seq.SequenceEqual("12"u8);
-        ok &= RelayMessage.TryParse("[\"CLOSED\",\"s\",\"ERROR: bad req\"]"u8, out m) && m.Type == RelayMessageType.Closed && RelayMessage.PrefixOf(m.Text) == "ERROR";
+        ok &= RelayMessage.TryParse("[\"CLOSED\",\"s\",\"ERROR: bad req\"]"u8, out m) && m.Type == RelayMessageType.Closed && RelayMessage.PrefixOf(m.Text) == "ERROR: bad req";
         ok &= RelayMessage.TryParse("[\"NOTICE\",\"hello\"]"u8, out m) && m.Type == RelayMessageType.Notice;
         ok &= !RelayMessage.TryParse("[\"OK\",\"x\""u8, out _);
         Check("relay messages parse (OK, EOSE, EVENT, CLOSED, NOTICE, truncated)", ok);
