@@ -74,6 +74,8 @@ public sealed class EventCorpus
         ? _segments[_segmentOf[index]].AsSpan(_offsets[index], _lengths[index])
         : throw new InvalidOperationException("this corpus was loaded without the event JSON");
 
+    internal int SegmentCount => _segments.Count;
+
     public int AuthorOf(int index) => _authorOf[index];
     public int AuthorCount => _authors.Count;
     public string AuthorHex(int author) => _authors.Value(author);
@@ -99,7 +101,10 @@ public sealed class EventCorpus
     /// file larger than any one array loads. Without <paramref name="keepJson"/> only the index stays in
     /// memory: enough to draw and evaluate queries, not to replay.
     /// </summary>
-    public static EventCorpus Load(string path, int limit = 0, bool keepJson = true)
+    public static EventCorpus Load(string path, int limit = 0, bool keepJson = true) => Load(path, limit, keepJson, SegmentBytes);
+
+    /// <summary>As <see cref="Load(string, int, bool)"/>, with a chosen segment size (the self-test uses tiny ones).</summary>
+    internal static EventCorpus Load(string path, int limit, bool keepJson, int segmentBytes)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         Span<byte> head = stackalloc byte[EventFile.HeaderSize];
@@ -122,7 +127,7 @@ public sealed class EventCorpus
             {
                 // The last segment is only as large as what is left to read.
                 long left = keepJson ? file.Length - file.Position : 0;
-                segment = new byte[Math.Max(length, (int)Math.Min(SegmentBytes, left))];
+                segment = new byte[Math.Max(length, (int)Math.Min(segmentBytes, left))];
                 if (keepJson) corpus._segments.Add(segment);
                 used = 0;
             }
