@@ -61,7 +61,7 @@ if [ -n "$COMPARE_BIN" ] && [ -n "$AT_REV" ]; then echo "--compare and --at excl
 RESULTS=perf/results
 DB=$RESULTS/db                        # the db of perf/perf-config.json; strfry's generated config points here too
 CONFIG=perf/perf-config.json
-PORT=${PERF_PORT:-7777}              # perf-config.json's port; another one is passed to Relay with --set
+PORT=${PERF_PORT:-7777}              # perf-config.json's port; for another one Relay gets a copy of it
 URL=ws://127.0.0.1:$PORT
 PREFILL=${PREFILL:-auto}
 EVENTS=${EVENTS:-$RESULTS/events-200k.bin}
@@ -136,13 +136,16 @@ ensure_events() { # $1 file, $2 count, $3 authors
 }
 
 # --- the relay under test: "relay" is this tree's build, "other" the --compare/--at binary ---
-SIDE="" KIND="" BIN="" SUFFIX="" LOG="" SERVER_PID=""
+SIDE="" KIND="" NAME="" BIN="" SUFFIX="" LOG="" SERVER_PID=""
 RELAY_ARGS=(--config "$CONFIG")
-[ "$PORT" = 7777 ] || RELAY_ARGS+=(--set "relay.port=$PORT")
+if [ "$PORT" != 7777 ]; then   # a copy of perf-config.json on another port (older Relays have no --set)
+  sed "s/\"port\": 7777/\"port\": $PORT/" "$CONFIG" > "$RESULTS/perf-config-$PORT.json"
+  RELAY_ARGS=(--config "$RESULTS/perf-config-$PORT.json")
+fi
 use_side() {
   SIDE=$1
-  if [ "$1" = relay ]; then KIND=relay BIN=publish/relay/relay SUFFIX="" LOG=$REPORTS/relay.log
-  else KIND=$OTHER_KIND BIN=$COMPARE_BIN SUFFIX=".$OTHER_LABEL" LOG=$REPORTS/$OTHER_LABEL.log; fi
+  if [ "$1" = relay ]; then KIND=relay NAME=Relay BIN=publish/relay/relay SUFFIX="" LOG=$REPORTS/relay.log
+  else KIND=$OTHER_KIND NAME=$OTHER_LABEL BIN=$COMPARE_BIN SUFFIX=".$OTHER_LABEL" LOG=$REPORTS/$OTHER_LABEL.log; fi
 }
 sides() { if [ -n "$COMPARE_BIN" ]; then echo relay other; else echo relay; fi; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
@@ -188,7 +191,7 @@ prefill() {
     if has_import; then
       jsonl=$RESULTS/$(basename "$events" .bin)-$count.jsonl
       [ -f "$jsonl" ] || "${LOAD[@]}" export --events "$events" --count "$count" --out "$jsonl"
-      echo "== pre-filling a DB with $count events: $KIND import --no-verify"
+      echo "== [$NAME] pre-filling a DB with $count events: import --no-verify"
       t0=$(date +%s%N)
       if [ "$KIND" = strfry ]; then "$BIN" --config="$STRFRY_CONF" import --no-verify < "$jsonl" >>"$LOG" 2>&1
       else "$BIN" "${RELAY_ARGS[@]}" import --no-verify < "$jsonl" 2>>"$LOG"; fi
@@ -196,7 +199,7 @@ prefill() {
       echo "prefill $key: import of $count events in $(( (t1 - t0) / 1000000 )) ms = $(( count * 1000000000 / (t1 - t0 + 1) )) events/s; data.mdb $(stat -c %s "$DB/data.mdb") bytes" \
         | tee "$REPORTS/prefill-$key.txt"
     else
-      echo "== pre-filling a DB with $count events: ingest over WebSockets (no import command)"
+      echo "== [$NAME] pre-filling a DB with $count events: ingest over WebSockets (no import command)"
       start_server
       "${LOAD[@]}" ingest --url "$URL" --events "$events" --connections 16 --window 64 --count "$count" --duration 7200s --timeout 60s \
         --progress-every "$PROGRESS_EVERY" $(probe) --report-dir "$REPORTS" --name "prefill-$key"
@@ -220,7 +223,7 @@ run_scenario() { # $1 scenario, with use_side done
     ingest16)
       ensure_events "$EVENTS" 200000 5000
       start_server
-      echo "== [$KIND] ingest: 16 connections, window 64, $N_INGEST16 events"
+      echo "== [$NAME] ingest: 16 connections, window 64, $N_INGEST16 events"
       metrics > "$REPORTS/$name.metrics.before"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count "$N_INGEST16" --duration 120s \
         --metrics-url "http://127.0.0.1:$PORT/metrics" $(probe) --report-dir "$REPORTS" --name "$name"
@@ -230,7 +233,7 @@ run_scenario() { # $1 scenario, with use_side done
     ingest1)
       ensure_events "$EVENTS" 200000 5000
       start_server
-      echo "== [$KIND] ingest: 1 connection, window 64, $N_INGEST1 events"
+      echo "== [$NAME] ingest: 1 connection, window 64, $N_INGEST1 events"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 1 --window 64 --count "$N_INGEST1" --duration 60s \
         $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
@@ -238,7 +241,7 @@ run_scenario() { # $1 scenario, with use_side done
     query)
       ensure_events "$EVENTS" 200000 5000
       start_server
-      echo "== [$KIND] query (default mix): ingest $N_PRELOAD, then 4 connections x window 8 for $QUERY_DURATION"
+      echo "== [$NAME] query (default mix): ingest $N_PRELOAD, then 4 connections x window 8 for $QUERY_DURATION"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count "$N_PRELOAD" --duration 120s \
         --report-dir "$REPORTS" --name "query-preload$SUFFIX"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS" --connections 4 --window 8 --duration "$QUERY_DURATION" \
@@ -249,27 +252,27 @@ run_scenario() { # $1 scenario, with use_side done
       ensure_events "$EVENTS" 200000 5000
       prefill "$EVENTS" "$N_PRELOAD"
       start_server keep
-      echo "== [$KIND] query (feed150 mix) over $N_PRELOAD events: 4 connections x window 8 for $QUERY_DURATION"
+      echo "== [$NAME] query (feed150 mix) over $N_PRELOAD events: 4 connections x window 8 for $QUERY_DURATION"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS" --loaded "$N_PRELOAD" --mix feed150 --connections 4 --window 8 \
         --duration "$QUERY_DURATION" $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     connections)
       start_server
-      echo "== [$KIND] connections: $N_CONNECTIONS idle connections with one subscription each"
+      echo "== [$NAME] connections: $N_CONNECTIONS idle connections with one subscription each"
       "${LOAD[@]}" connections --url "$URL" --count "$N_CONNECTIONS" --subscribe --pid "$SERVER_PID" --hold 10s --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     fanout|fanout1m)
       if [ "$s" = fanout1m ]; then ensure_events "$EVENTS_1M" 1200000 20000; prefill "$EVENTS_1M" "$N_1M"; start_server keep
       else start_server; fi
-      echo "== [$KIND] $s: $FANOUT_SUBSCRIBERS subscribers, $FANOUT_EVENTS events at $FANOUT_RATE/s"
+      echo "== [$NAME] $s: $FANOUT_SUBSCRIBERS subscribers, $FANOUT_EVENTS events at $FANOUT_RATE/s"
       "${LOAD[@]}" fanout --url "$URL" --subscribers "$FANOUT_SUBSCRIBERS" --events "$FANOUT_EVENTS" --rate "$FANOUT_RATE" \
         $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     startup)
-      echo "== [$KIND] startup: exec to first accepted TCP connection, empty DB ($STARTUP_RUNS runs)"
+      echo "== [$NAME] startup: exec to first accepted TCP connection, empty DB ($STARTUP_RUNS runs)"
       local runs=() i t0 t1
       for i in $(seq 1 "$STARTUP_RUNS"); do
         rm -rf "$DB"; mkdir -p "$DB"
@@ -290,7 +293,7 @@ run_scenario() { # $1 scenario, with use_side done
     fill1m)
       ensure_events "$EVENTS_1M" 1200000 20000
       start_server
-      echo "== [$KIND] fill: $N_1M events into an empty DB, 16 connections x window 64"
+      echo "== [$NAME] fill: $N_1M events into an empty DB, 16 connections x window 64"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS_1M" --connections 16 --window 64 --count "$N_1M" --duration 3h --timeout 60s \
         --progress-every "$PROGRESS_EVERY" $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
@@ -299,7 +302,7 @@ run_scenario() { # $1 scenario, with use_side done
       ensure_events "$EVENTS_1M" 1200000 20000
       prefill "$EVENTS_1M" "$N_1M"
       start_server keep
-      echo "== [$KIND] ingest: 16 connections, window 64, $N_INGEST1M new events into a $N_1M-event DB"
+      echo "== [$NAME] ingest: 16 connections, window 64, $N_INGEST1M new events into a $N_1M-event DB"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS_1M" --from "$N_1M" --count "$N_INGEST1M" --connections 16 --window 64 \
         --duration 300s $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
@@ -308,7 +311,7 @@ run_scenario() { # $1 scenario, with use_side done
       ensure_events "$EVENTS_1M" 1200000 20000
       prefill "$EVENTS_1M" "$N_1M"
       start_server keep
-      echo "== [$KIND] query (feed150 mix) over $N_1M events: 4 connections x window 8 for $QUERY_DURATION"
+      echo "== [$NAME] query (feed150 mix) over $N_1M events: 4 connections x window 8 for $QUERY_DURATION"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS_1M" --loaded "$N_1M" --mix feed150 --connections 4 --window 8 \
         --duration "$QUERY_DURATION" $(probe) --report-dir "$REPORTS" --name "$name"
       stop_server
