@@ -184,7 +184,10 @@ has_import() {
 # Leaves $DB holding the first $2 events of file $1, from a cache made once per binary + file + count.
 prefill() {
   local events=$1 count=$2 key cache jsonl t0 t1
-  key="$KIND-$(md5sum < "$BIN" | cut -c1-12)-$(basename "$events" .bin)-$count"
+  # This tree's binary changes with every commit (its version names the commit): key it by the src/ tree.
+  if [ "$SIDE" = relay ] && git diff --quiet HEAD -- src 2>/dev/null; then key="relay-src$(git rev-parse --short=12 HEAD:src)"
+  else key="$KIND-$(md5sum < "$BIN" | cut -c1-12)"; fi
+  key="$key-$(basename "$events" .bin)-$count"
   cache=$RESULTS/prefill/$key
   if [ ! -f "$cache/data.mdb" ]; then
     rm -rf "$DB"; mkdir -p "$DB"
