@@ -136,7 +136,7 @@ ensure_events() { # $1 file, $2 count, $3 authors
 }
 
 # --- the relay under test: "relay" is this tree's build, "other" the --compare/--at binary ---
-SIDE="" KIND="" NAME="" BIN="" SUFFIX="" LOG="" SERVER_PID=""
+SIDE="" KIND="" NAME="" BIN="" SUFFIX="" LOG="" SERVER_PID="" PROBE=()
 RELAY_ARGS=(--config "$CONFIG")
 if [ "$PORT" != 7777 ]; then   # a copy of perf-config.json on another port (older Relays have no --set)
   sed "s/\"port\": 7777/\"port\": $PORT/" "$CONFIG" > "$RESULTS/perf-config-$PORT.json"
@@ -157,6 +157,7 @@ start_server() { # [keep]: serve the DB as it is instead of a fresh one
   if [ "$KIND" = strfry ]; then "$BIN" --config="$STRFRY_CONF" relay >>"$LOG" 2>&1 &
   else "$BIN" "${RELAY_ARGS[@]}" 2>>"$LOG" & fi
   SERVER_PID=$!
+  PROBE=(--pid "$SERVER_PID" --db-dir "$DB")   # the load tool samples this process and its data.mdb
   for _ in $(seq 1 3000); do
     port_open && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "$KIND exited at start; see $LOG"; tail -5 "$LOG"; exit 1; }
@@ -173,7 +174,6 @@ stop_server() {
   SERVER_PID=""
 }
 trap stop_server EXIT
-probe() { echo --pid "$SERVER_PID" --db-dir "$DB"; }
 
 has_import() {
   case "$PREFILL" in import) return 0 ;; ingest) return 1 ;; esac
@@ -205,7 +205,7 @@ prefill() {
       echo "== [$NAME] pre-filling a DB with $count events: ingest over WebSockets (no import command)"
       start_server
       "${LOAD[@]}" ingest --url "$URL" --events "$events" --connections 16 --window 64 --count "$count" --duration 7200s --timeout 60s \
-        --progress-every "$PROGRESS_EVERY" $(probe) --report-dir "$REPORTS" --name "prefill-$key"
+        --progress-every "$PROGRESS_EVERY" "${PROBE[@]}" --report-dir "$REPORTS" --name "prefill-$key"
       stop_server
     fi
     mkdir -p "$cache"; cp -a "$DB/." "$cache/"; rm -f "$cache/lock.mdb"
@@ -229,7 +229,7 @@ run_scenario() { # $1 scenario, with use_side done
       echo "== [$NAME] ingest: 16 connections, window 64, $N_INGEST16 events"
       metrics > "$REPORTS/$name.metrics.before"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count "$N_INGEST16" --duration 120s \
-        --metrics-url "http://127.0.0.1:$PORT/metrics" $(probe) --report-dir "$REPORTS" --name "$name"
+        --metrics-url "http://127.0.0.1:$PORT/metrics" "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       metrics > "$REPORTS/$name.metrics.after"
       stop_server
       ;;
@@ -238,7 +238,7 @@ run_scenario() { # $1 scenario, with use_side done
       start_server
       echo "== [$NAME] ingest: 1 connection, window 64, $N_INGEST1 events"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 1 --window 64 --count "$N_INGEST1" --duration 60s \
-        $(probe) --report-dir "$REPORTS" --name "$name"
+        "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     query)
@@ -248,7 +248,7 @@ run_scenario() { # $1 scenario, with use_side done
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS" --connections 16 --window 64 --count "$N_PRELOAD" --duration 120s \
         --report-dir "$REPORTS" --name "query-preload$SUFFIX"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS" --connections 4 --window 8 --duration "$QUERY_DURATION" \
-        $(probe) --report-dir "$REPORTS" --name "$name"
+        "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     query150)
@@ -257,7 +257,7 @@ run_scenario() { # $1 scenario, with use_side done
       start_server keep
       echo "== [$NAME] query (feed150 mix) over $N_PRELOAD events: 4 connections x window 8 for $QUERY_DURATION"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS" --loaded "$N_PRELOAD" --mix feed150 --connections 4 --window 8 \
-        --duration "$QUERY_DURATION" $(probe) --report-dir "$REPORTS" --name "$name"
+        --duration "$QUERY_DURATION" "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     connections)
@@ -271,7 +271,7 @@ run_scenario() { # $1 scenario, with use_side done
       else start_server; fi
       echo "== [$NAME] $s: $FANOUT_SUBSCRIBERS subscribers, $FANOUT_EVENTS events at $FANOUT_RATE/s"
       "${LOAD[@]}" fanout --url "$URL" --subscribers "$FANOUT_SUBSCRIBERS" --events "$FANOUT_EVENTS" --rate "$FANOUT_RATE" \
-        $(probe) --report-dir "$REPORTS" --name "$name"
+        "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     startup)
@@ -298,7 +298,7 @@ run_scenario() { # $1 scenario, with use_side done
       start_server
       echo "== [$NAME] fill: $N_1M events into an empty DB, 16 connections x window 64"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS_1M" --connections 16 --window 64 --count "$N_1M" --duration 3h --timeout 60s \
-        --progress-every "$PROGRESS_EVERY" $(probe) --report-dir "$REPORTS" --name "$name"
+        --progress-every "$PROGRESS_EVERY" "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     ingest1m)
@@ -307,7 +307,7 @@ run_scenario() { # $1 scenario, with use_side done
       start_server keep
       echo "== [$NAME] ingest: 16 connections, window 64, $N_INGEST1M new events into a $N_1M-event DB"
       "${LOAD[@]}" ingest --url "$URL" --events "$EVENTS_1M" --from "$N_1M" --count "$N_INGEST1M" --connections 16 --window 64 \
-        --duration 300s $(probe) --report-dir "$REPORTS" --name "$name"
+        --duration 300s "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     query1m)
@@ -316,7 +316,7 @@ run_scenario() { # $1 scenario, with use_side done
       start_server keep
       echo "== [$NAME] query (feed150 mix) over $N_1M events: 4 connections x window 8 for $QUERY_DURATION"
       "${LOAD[@]}" query --url "$URL" --events "$EVENTS_1M" --loaded "$N_1M" --mix feed150 --connections 4 --window 8 \
-        --duration "$QUERY_DURATION" $(probe) --report-dir "$REPORTS" --name "$name"
+        --duration "$QUERY_DURATION" "${PROBE[@]}" --report-dir "$REPORTS" --name "$name"
       stop_server
       ;;
     *) echo "unknown scenario $s"; exit 2 ;;
