@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LightningDB;
+using Relay.Native.Negentropy;
 
 namespace Relay.Native.Storage;
 
@@ -36,6 +37,9 @@ public sealed class EventStore : IDisposable
 
     internal StoreDatabases Databases => _dbs;
 
+    /// <summary>For maintenance that needs its own write transactions (negentropy tree builds); LMDB serializes them with the writer's.</summary>
+    internal LightningEnvironment Environment => _env;
+
     public static EventStore Open(StoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -64,6 +68,7 @@ public sealed class EventStore : IDisposable
             using var txn = env.BeginTransaction();
             var dbs = StoreDatabases.Open(txn);
             CheckSchema(txn, dbs, options.Path);
+            TreeDefinitions.EnsureRegistry(txn, dbs);
             ulong lastLevId = ReadLastLevId(txn, dbs);
             txn.Commit().ThrowOnError();
             return new EventStore(env, dbs, lastLevId);
@@ -135,6 +140,7 @@ public sealed class EventStore : IDisposable
                 IndexKeys.WriteLevId(lev, lastLevId);
                 txn.Put(_dbs.Meta, LevIdKey, lev, PutOptions.None).ThrowOnError();
             }
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             _lastLevId = lastLevId;
         }
@@ -168,6 +174,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             int removed = _writer.PurgeExpired(txn, now, max);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
@@ -181,6 +188,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             bool removed = _writer.Remove(txn, levId);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }

@@ -18,13 +18,15 @@ namespace Relay.Native.Storage;
 /// expiration   expiration ‖ levId                      -> -
 /// deleted      deleter ‖ 0 ‖ id | deleter ‖ 1 ‖ kind ‖ d -> deletion created_at
 /// meta         "schema" -> u32, "levid" -> last levId handed out
+/// neg_tree     treeId ‖ nodeId                         -> negentropy B-tree node (Negentropy/NegentropyTree.cs)
+/// neg_filters  treeId                                  -> tree definition (Negentropy/NegentropyTrees.cs)
 /// </code>
 /// Kinds are u16 in keys, not u32: NIP-01 kinds are 0..65535 and the packed record already
 /// limits them to that.
 /// </summary>
 internal sealed class StoreDatabases
 {
-    public const int Count = 12;
+    public const int Count = 14;
 
     public required LightningDatabase Events { get; init; }
     public required LightningDatabase Payloads { get; init; }
@@ -38,6 +40,8 @@ internal sealed class StoreDatabases
     public required LightningDatabase Expiration { get; init; }
     public required LightningDatabase Deleted { get; init; }
     public required LightningDatabase Meta { get; init; }
+    public required LightningDatabase NegTree { get; init; }
+    public required LightningDatabase NegFilters { get; init; }
 
     public static StoreDatabases Open(LightningTransaction txn)
     {
@@ -57,12 +61,14 @@ internal sealed class StoreDatabases
             Expiration = Db("expiration"),
             Deleted = Db("deleted"),
             Meta = Db("meta"),
+            NegTree = Db("neg_tree"),
+            NegFilters = Db("neg_filters"),
         };
     }
 
     public void Dispose()
     {
-        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta })
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, NegTree, NegFilters })
             db.Dispose();
     }
 }
