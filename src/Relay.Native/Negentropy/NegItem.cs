@@ -21,8 +21,10 @@ public readonly struct NegItem : IComparable<NegItem>, IEquatable<NegItem>
         Id = Bytes32.From(id);
     }
 
-    public ulong Timestamp { get; }
-    public Bytes32 Id { get; }
+    // Fields, not properties: a property would hand out a copy, and a span over a copy's storage
+    // (Bytes32.Span) outlives it as soon as it is kept past one statement.
+    public readonly ulong Timestamp;
+    public readonly Bytes32 Id;
 
     public int CompareTo(NegItem other)
     {
@@ -84,10 +86,10 @@ public readonly struct NegBound : IComparable<NegBound>, IEquatable<NegBound>
     /// <summary>The bound exactly at an item (full id).</summary>
     public static NegBound AtItem(in NegItem item) => new(item.Timestamp, item.Id, NegentropyProtocol.IdSize);
 
-    public ulong Timestamp { get; }
-    /// <summary>The prefix, padded with zeros to 32 bytes.</summary>
-    public Bytes32 IdPrefix { get; }
-    public int PrefixLength { get; }
+    public readonly ulong Timestamp;
+    /// <summary>The prefix, padded with zeros to 32 bytes (a field, see <see cref="NegItem.Id"/>).</summary>
+    public readonly Bytes32 IdPrefix;
+    public readonly int PrefixLength;
 
     public bool IsInfinity => Timestamp == ulong.MaxValue;
 

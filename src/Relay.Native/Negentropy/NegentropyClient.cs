@@ -14,6 +14,12 @@ public sealed class NegentropyClient
     private readonly int _frameSizeLimit;
     private readonly Reconciler _reconciler = new();
     private readonly NegMessageWriter _output = new();
+    private readonly List<Bytes32> _have = new();
+    private readonly List<Bytes32> _need = new();
+    // Ids already reported. A peer that runs out of frame covers everything after the cut with one
+    // fingerprint, which can reopen ranges already settled, so the same difference may come back
+    // in a later round (the reference implementations report it again).
+    private readonly HashSet<Bytes32> _reported = new();
     private bool _initiated;
 
     /// <param name="frameSizeLimit">Upper bound of each outgoing message in bytes (0 = none); strfry's sync uses 60,000.</param>
@@ -56,11 +62,21 @@ public sealed class NegentropyClient
         if (!_initiated) throw new InvalidOperationException("initiate first");
         if (IsComplete) throw new InvalidOperationException("the sync is already complete");
 
-        var error = _reconciler.Reconcile(_storage, reply, _output, _frameSizeLimit, initiator: true, have, need);
+        _have.Clear();
+        _need.Clear();
+        var error = _reconciler.Reconcile(_storage, reply, _output, _frameSizeLimit, initiator: true, _have, _need);
         if (error != NegError.None)
         {
             IsComplete = true;
             return error;
+        }
+        foreach (var id in _have)
+        {
+            if (_reported.Add(id)) have.Add(id);
+        }
+        foreach (var id in _need)
+        {
+            if (_reported.Add(id)) need.Add(id);
         }
         if (_output.Length == 1) IsComplete = true;
         else Rounds++;

@@ -617,8 +617,12 @@ public sealed class NegentropyTree : INegentropyStorage
         return node;
     }
 
+    /// <summary>Nodes fetched so far (cache hits included): tests check that queries stay logarithmic.</summary>
+    internal long NodeReads { get; private set; }
+
     private ReadOnlySpan<byte> Node(ulong nodeId)
     {
+        NodeReads++;
         if (_dirty is not null && _dirty.TryGetValue(nodeId, out var buffer)) return buffer;
         Span<byte> key = stackalloc byte[TreeKeySize];
         WriteTreeKey(key, _treeId, nodeId);
