@@ -9,7 +9,7 @@ namespace Relay.Native.Negentropy;
 internal static class TreeFilters
 {
     // A tree may well be "everything by these 5,000 authors"; REQ limits do not apply here.
-    private static readonly FilterLimits Limits = new() { MaxFilters = 1, MaxValuesPerField = 1_000_000, MaxTagConditions = 52 };
+    private static readonly FilterLimits Limits = new() { MaxFilters = 16, MaxValuesPerField = 1_000_000, MaxTagConditions = 52 };
 
     /// <summary>One filter object with no since/until/limit (a tree holds the whole selection; windows are cut at query time).</summary>
     public static bool TryParse(string json, out Filter filter, out string error)
