@@ -89,7 +89,7 @@ public sealed class NegentropySession
         options ??= NegentropySessionOptions.Default;
         var session = new NegentropySession(options, initialMessage, 0, 0, long.MaxValue);
         // One over the maximum, so that "too many" is seen rather than silently cut.
-        session._run = QueryRun.Start([filter], options.MaxSyncEvents + 1, now, view.LatestLevId);
+        session._run = QueryRun.Start([filter], Math.Min(options.MaxSyncEvents, int.MaxValue - 1) + 1, now, view.LatestLevId);
         session._collector = new Collector(options.MaxSyncEvents, include);
         return session;
     }

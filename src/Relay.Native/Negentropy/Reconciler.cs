@@ -86,7 +86,9 @@ internal sealed class Reconciler
             {
                 // This range's answer does not fit: take it back and cover everything from its lower
                 // bound on with one fingerprint; the peer splits that in the next round. (The
-                // reference fingerprints from the upper end here, which can hide this range's items.)
+                // reference implementations fingerprint only from this range's upper end here, so the
+                // range's own items are in no fingerprint, and a peer lacking exactly those would
+                // see a match and skip them.)
                 output.Rollback(mark);
                 skip = skipBefore;
                 FlushSkip(ref skip, previousBound, output);
