@@ -50,6 +50,9 @@ public sealed class NegentropyTree : INegentropyStorage
     private const byte LeafKind = 1;
     private const byte InternalKind = 2;
     private const int MaxHeight = 40;
+    private const int InitialSpareNodes = 8;
+    // A burst of scattered writes may dirty hundreds of nodes; keep no more than this many copies after it.
+    private const int MaxSpareNodes = 64;
 
     private readonly LightningDatabase _db;
     private readonly ulong _treeId;
@@ -80,9 +83,12 @@ public sealed class NegentropyTree : INegentropyStorage
         _writable = writable;
         if (writable)
         {
-            _dirty = new Dictionary<ulong, byte[]>();
+            _dirty = new Dictionary<ulong, byte[]>(32);
             _freed = new List<ulong>();
-            _spare = new Stack<byte[]>();
+            // Enough node copies for a batch of appends (right-edge leaf and its ancestors, a few
+            // new leaves), so the writer's steady state allocates nothing.
+            _spare = new Stack<byte[]>(MaxSpareNodes);
+            for (int i = 0; i < InitialSpareNodes; i++) _spare.Push(new byte[NodeSize]);
         }
         LoadMeta();
     }
@@ -550,7 +556,7 @@ public sealed class NegentropyTree : INegentropyStorage
                 var buffer = _dirty[nodeId];
                 WriteTreeKey(key, _treeId, nodeId);
                 _txn.Put(_db, key, buffer, PutOptions.None).ThrowOnError();
-                _spare!.Push(buffer);
+                Return(buffer);
             }
             _dirty.Clear();
         }
@@ -576,7 +582,7 @@ public sealed class NegentropyTree : INegentropyStorage
     private void DiscardPending()
     {
         if (!_writable) return;
-        foreach (var buffer in _dirty!.Values) _spare!.Push(buffer);
+        foreach (var buffer in _dirty!.Values) Return(buffer);
         _dirty.Clear();
         _freed!.Clear();
         _metaDirty = false;
@@ -658,11 +664,16 @@ public sealed class NegentropyTree : INegentropyStorage
 
     private void Free(ulong nodeId)
     {
-        if (_dirty!.Remove(nodeId, out var buffer)) _spare!.Push(buffer);
+        if (_dirty!.Remove(nodeId, out var buffer)) Return(buffer);
         _freed!.Add(nodeId);
     }
 
     private byte[] Rent() => _spare!.Count > 0 ? _spare.Pop() : new byte[NodeSize];
+
+    private void Return(byte[] buffer)
+    {
+        if (_spare!.Count < MaxSpareNodes) _spare.Push(buffer);
+    }
 
     private static bool IsLeaf(ReadOnlySpan<byte> node) => node[0] == LeafKind;
     private static int EntryCount(ReadOnlySpan<byte> node) => BinaryPrimitives.ReadUInt16LittleEndian(node.Slice(2));

@@ -235,6 +235,39 @@ public sealed class NegentropyTreesTests : IDisposable
     }
 
     [Fact]
+    public void Keeping_three_trees_adds_no_allocation_per_event_to_steady_writes()
+    {
+        var trees = Trees;
+        trees.Build(trees.Add("{\"kinds\":[1]}"));
+        trees.Build(trees.Add("{\"#t\":[\"x\"]}"));
+        const int batchSize = 200;
+        var items = new WriteItem[batchSize];
+        var results = new WriteResult[batchSize];
+        void Fill(int round)
+        {
+            for (int i = 0; i < batchSize; i++)
+            {
+                var ev = Event(i % 2 == 0 ? 1 : 7, 1000 + round * batchSize + i, 0, ('t', i % 3 == 0 ? "x" : "y"));
+                items[i] = new WriteItem(ev.Pack(), ev.Json);
+            }
+        }
+        for (int round = 0; round < 3; round++)
+        {
+            Fill(round);
+            _db.Store.WriteBatch(items, results, durable: false, now: 100);
+        }
+        Fill(3);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _db.Store.WriteBatch(items, results, durable: false, now: 100);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.All(results, r => Assert.Equal(WriteStatus.Stored, r.Status));
+        // The store's own per-batch objects only; anything per event would be >= 200 x 24 bytes.
+        Assert.True(allocated < 1024, $"allocated {allocated} bytes for a batch of {batchSize}");
+        Assert.Equal(4 * batchSize, TreeItems(_db.Store, 1).Count);
+    }
+
+    [Fact]
     public void Random_writes_deletions_and_purges_keep_several_trees_in_step()
     {
         var trees = Trees;
