@@ -53,8 +53,7 @@ public sealed class NegentropySession
     private readonly long _since, _until;
 
     // Scanned.
-    private QueryRun? _run;
-    private Collector? _collector;
+    private NegentropyScan? _scan;
     private NegentropyVector? _vector;
 
     private NegentropySession(NegentropySessionOptions options, ReadOnlySpan<byte> initialMessage, ulong treeId, long since, long until)
@@ -88,9 +87,7 @@ public sealed class NegentropySession
         ArgumentNullException.ThrowIfNull(view);
         options ??= NegentropySessionOptions.Default;
         var session = new NegentropySession(options, initialMessage, 0, 0, long.MaxValue);
-        // One over the maximum, so that "too many" is seen rather than silently cut.
-        session._run = QueryRun.Start([filter], Math.Min(options.MaxSyncEvents, int.MaxValue - 1) + 1, now, view.LatestLevId);
-        session._collector = new Collector(options.MaxSyncEvents, include);
+        session._scan = new NegentropyScan(filter, view, now, options.MaxSyncEvents, include);
         return session;
     }
 
@@ -113,7 +110,7 @@ public sealed class NegentropySession
     public ulong TreeId => _treeId;
 
     /// <summary>Events collected by a scanned session so far (its set's size once scanned).</summary>
-    public int ScannedEvents => _vector is not null ? (int)_vector.Count : _collector?.Count ?? 0;
+    public int ScannedEvents => _vector is not null ? (int)_vector.Count : _scan?.Count ?? 0;
 
     /// <summary>The reply to send as NEG-MSG; valid while <see cref="Status"/> is Replied and until the next call.</summary>
     public ReadOnlySpan<byte> Reply => Status == NegentropySessionStatus.Replied ? _responder.Reply : default;
@@ -182,26 +179,16 @@ public sealed class NegentropySession
     /// <summary>True when the vector is ready; false when paused or failed.</summary>
     private bool Scan(ReadView view, long budgetTicks)
     {
-        var collector = _collector!;
-        collector.View = view;
-        bool finished;
-        try
+        var scan = _scan!;
+        bool finished = scan.Step(view, budgetTicks);
+        if (scan.TooMany)
         {
-            finished = _run!.Step(view, collector, budgetTicks);
-        }
-        finally
-        {
-            collector.View = null;
-        }
-        if (collector.TooMany)
-        {
-            Fail("blocked: too many query results");
+            Fail(NegentropyScan.TooManyReason);
             return false;
         }
         if (!finished) return false;
-        _vector = collector.Items.Build();
-        _run = null;
-        _collector = null;
+        _vector = scan.Build();
+        _scan = null;
         return true;
     }
 
@@ -209,39 +196,7 @@ public sealed class NegentropySession
     {
         ErrorReason = reason;
         Status = NegentropySessionStatus.Failed;
-        _run = null;
-        _collector = null;
+        _scan = null;
         _vector = null;
-    }
-
-    /// <summary>Receives the scan's events; the run gives levIds, the packed record gives (created_at, id).</summary>
-    private sealed class Collector : IQuerySink
-    {
-        private readonly int _max;
-        private readonly NegEventPredicate? _include;
-
-        public Collector(int max, NegEventPredicate? include)
-        {
-            _max = max;
-            _include = include;
-        }
-
-        public ReadView? View;
-        public NegentropyVectorBuilder Items { get; } = new();
-        public bool TooMany { get; private set; }
-        public int Count => Items.Count;
-
-        public bool OnEvent(ulong levId, ReadOnlySpan<byte> json)
-        {
-            if (!View!.TryGetEvent(levId, out var ev)) return true;
-            if (_include is not null && !_include(ev)) return true;
-            if (Items.Count == _max)
-            {
-                TooMany = true;
-                return false;
-            }
-            Items.Add((ulong)ev.CreatedAt, ev.Id);
-            return true;
-        }
     }
 }

@@ -205,6 +205,23 @@ public sealed class NegentropySessionTests : IDisposable
     }
 
     [Fact]
+    public void Sync_local_set_is_the_tree_window_or_a_scan()
+    {
+        var trees = new NegentropyTrees(_db.Store);
+        using var view = _db.Store.BeginRead();
+        var window = NegentropyScan.OpenLocalSet(trees, view, ParseFilter("{\"since\":2000,\"until\":2999}"), 0);
+        Assert.IsType<NegentropySubRange>(window);
+        Assert.Equal(_events.Count(e => e.CreatedAt is >= 2000 and <= 2999), window!.Count);
+
+        var scanned = NegentropyScan.OpenLocalSet(trees, view, ParseFilter("{\"kinds\":[7]}"), 0);
+        var expected = NegTestKit.Vector(_events.Where(e => e.Kind == 7).Select(Item));
+        Assert.IsType<NegentropyVector>(scanned);
+        Assert.Equal(expected.Items.ToArray(), ((NegentropyVector)scanned!).Items.ToArray());
+
+        Assert.Null(NegentropyScan.OpenLocalSet(trees, view, ParseFilter("{\"kinds\":[7]}"), 0, maxEvents: 10));
+    }
+
+    [Fact]
     public void A_read_restriction_forces_a_scan_and_narrows_the_set()
     {
         var trees = new NegentropyTrees(_db.Store);
