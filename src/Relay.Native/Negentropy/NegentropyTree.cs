@@ -51,8 +51,9 @@ public sealed class NegentropyTree : INegentropyStorage
     private const byte InternalKind = 2;
     private const int MaxHeight = 40;
     private const int InitialSpareNodes = 8;
-    // A burst of scattered writes may dirty hundreds of nodes; keep no more than this many copies after it.
-    private const int MaxSpareNodes = 64;
+    // A batch of scattered inserts (a sync or import of old events) dirties a leaf per event; keep
+    // enough copies for a 256-event batch of those, but not what a 10k-event import batch needed.
+    private const int MaxSpareNodes = 512;
 
     private readonly LightningDatabase _db;
     private readonly ulong _treeId;
@@ -66,6 +67,9 @@ public sealed class NegentropyTree : INegentropyStorage
     private bool _metaDirty;
     private bool _exists;
     private long _cachedCount = -1;
+    // The last prefix sum computed, reused while nothing changes.
+    private long _prefixPosition = -1;
+    private IdSum _prefixSum;
 
     // Write mode only.
     private readonly bool _writable;
@@ -198,6 +202,7 @@ public sealed class NegentropyTree : INegentropyStorage
         DiscardPending();
         _txn = txn;
         _cachedCount = -1;
+        _prefixPosition = -1;
         LoadMeta();
     }
 
@@ -228,8 +233,12 @@ public sealed class NegentropyTree : INegentropyStorage
     {
         NegentropyStorageExtensions.CheckRange(begin, end, Count);
         if (begin == end) return IdSum.Zero;
+        // Buckets are fingerprinted left to right, so one bucket's end is the next one's begin.
+        var before = begin == 0 ? IdSum.Zero : begin == _prefixPosition ? _prefixSum : PrefixSum(begin);
         var sum = PrefixSum(end);
-        if (begin > 0) sum.Subtract(PrefixSum(begin));
+        _prefixPosition = end;
+        _prefixSum = sum;
+        sum.Subtract(before);
         return sum;
     }
 
@@ -324,6 +333,7 @@ public sealed class NegentropyTree : INegentropyStorage
     {
         CheckWritable();
         _cachedCount = -1;
+        _prefixPosition = -1;
         Span<byte> key = stackalloc byte[KeySize];
         item.WriteKey(key);
 
@@ -413,6 +423,7 @@ public sealed class NegentropyTree : INegentropyStorage
         CheckWritable();
         if (_root == 0) return false;
         _cachedCount = -1;
+        _prefixPosition = -1;
         Span<byte> key = stackalloc byte[KeySize];
         item.WriteKey(key);
         Span<PathStep> path = stackalloc PathStep[MaxHeight];
