@@ -169,3 +169,85 @@ public class NegentropyReconcileBenchmarks
         return rounds;
     }
 }
+
+/// <summary>
+/// <see cref="NegentropyWriteBenchmarks"/> as CPU time instead of wall time: on a shared, loaded
+/// machine wall-clock means swing by more than the trees cost, while the writer thread's own CPU
+/// time (CLOCK_THREAD_CPUTIME_ID) does not. The configurations' batches are interleaved so that
+/// whatever disturbs one disturbs all. Run: <c>dotnet run -c Release --project perf/Relay.Benchmarks -- negentropy-writer-cpu</c>.
+/// </summary>
+internal static partial class NegentropyWriterCpu
+{
+    private const int BatchSize = 256, Prefill = 100_000, Rounds = 300, WarmupRounds = 20;
+
+    public static void Run()
+    {
+        int[] treeCounts = [0, 1, 3];
+        foreach (string pattern in new[] { "append", "scattered" })
+        {
+            var stores = new List<(int Trees, EventStore Store, WriteItem[] Batch, string Dir)>();
+            foreach (int trees in treeCounts)
+            {
+                string dir = Path.Combine(Path.GetTempPath(), "relay-neg-cpu-" + Guid.NewGuid().ToString("N"));
+                var store = EventStore.Open(new StoreOptions { Path = dir, MapSize = 16L << 30 });
+                var registry = new NegentropyTrees(store);
+                if (trees == 0) registry.Remove(NegentropyTrees.DefaultTreeId);
+                if (trees >= 3)
+                {
+                    registry.Build(registry.Add("{\"kinds\":[1]}"));
+                    registry.Build(registry.Add("{\"kinds\":[7]}"));
+                }
+                var sample = new StorageSampleEvents(seed: 2);
+                var prefillResults = new WriteResult[BatchSize];
+                for (int start = 0; start < Prefill; start += BatchSize)
+                    store.WriteBatch(Enumerable.Range(start, BatchSize).Select(sample.Next).ToArray(), prefillResults, durable: false);
+                stores.Add((trees, store, Enumerable.Range(Prefill, BatchSize).Select(sample.Next).ToArray(), dir));
+            }
+
+            var cpu = new double[stores.Count];
+            var results = new WriteResult[BatchSize];
+            for (int round = 1; round <= Rounds; round++)
+            {
+                for (int s = 0; s < stores.Count; s++)
+                {
+                    var (_, store, batch, _) = stores[s];
+                    foreach (var item in batch)
+                    {
+                        var packed = MemoryMarshal.AsMemory(item.Packed).Span;
+                        BinaryPrimitives.WriteInt64LittleEndian(packed, round);
+                        if (pattern == "append")
+                            BinaryPrimitives.WriteInt64LittleEndian(packed.Slice(64), BinaryPrimitives.ReadInt64LittleEndian(packed.Slice(64)) + BatchSize * 3);
+                    }
+                    double before = ThreadCpuSeconds();
+                    store.WriteBatch(batch, results, durable: false);
+                    double after = ThreadCpuSeconds();
+                    if (results[0].Status != WriteStatus.Stored) throw new InvalidOperationException($"batch not stored: {results[0].Status}");
+                    if (round > WarmupRounds) cpu[s] += after - before;
+                }
+            }
+            for (int s = 0; s < stores.Count; s++)
+            {
+                Console.WriteLine($"{pattern,-9} trees={stores[s].Trees}: {cpu[s] / ((Rounds - WarmupRounds) * BatchSize) * 1e6:F2} us writer CPU per event");
+                stores[s].Store.Dispose();
+                Directory.Delete(stores[s].Dir, recursive: true);
+            }
+        }
+    }
+
+    private static double ThreadCpuSeconds()
+    {
+        const int ClockThreadCpuTimeId = 3;
+        if (ClockGetTime(ClockThreadCpuTimeId, out var ts) != 0) throw new InvalidOperationException("clock_gettime failed");
+        return ts.Seconds + ts.Nanoseconds * 1e-9;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out Timespec ts);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}
