@@ -304,6 +304,43 @@ public static class EventParser
         return true;
     }
 
+    /// <summary>
+    /// Error path only: the <c>id</c> field's text as the client sent it (JSON-unescaped UTF-8), when
+    /// it is a string that fits <paramref name="destination"/>. An event whose id is not 64 lowercase
+    /// hex is still answered with an OK naming that id: clients wait for the OK of the id they sent.
+    /// </summary>
+    public static bool TryFindIdText(ReadOnlySpan<byte> eventJson, Span<byte> destination, out int length)
+    {
+        length = 0;
+        try
+        {
+            var reader = new Utf8JsonReader(eventJson);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isId = reader.ValueTextEquals("id"u8);
+                reader.Read();
+                if (!isId)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                if (reader.TokenType != JsonTokenType.String) return false;
+                // An unescaped value never gets longer; an escaped one may shrink, so size by the raw bytes.
+                if (reader.ValueSpan.Length > destination.Length) return false;
+                length = reader.CopyString(destination);
+                return true;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        return false;
+    }
+
     /// <summary>Error path only: finds a readable id so the OK false can still name the event.</summary>
     private static bool TryFindId(ReadOnlySpan<byte> eventJson, ref Bytes32 id)
     {

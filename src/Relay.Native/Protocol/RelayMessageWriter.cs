@@ -28,6 +28,20 @@ public static class RelayMessageWriter
         w.Write("]"u8);
     }
 
+    /// <summary>
+    /// <c>["OK","&lt;id&gt;",false,"&lt;message&gt;"]</c> for an event whose id is not valid hex: the id is
+    /// echoed as the client sent it (UTF-8, re-escaped canonically).
+    /// </summary>
+    public static void OkWithIdText(IBufferWriter<byte> w, ReadOnlySpan<byte> idUtf8, bool accepted, string message)
+    {
+        w.Write("[\"OK\","u8);
+        Span<byte> id = w.GetSpan(CanonicalJson.MaxQuotedLength(idUtf8.Length));
+        w.Advance(CanonicalJson.WriteString(idUtf8, id));
+        w.Write(accepted ? ",true,"u8 : ",false,"u8);
+        WriteString(w, message);
+        w.Write("]"u8);
+    }
+
     /// <summary><c>["EVENT","&lt;sub&gt;",</c>; the caller appends the event JSON and <c>]</c>.</summary>
     public static void EventPrefix(IBufferWriter<byte> w, ReadOnlySpan<byte> subIdRaw)
     {

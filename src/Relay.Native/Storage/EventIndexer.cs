@@ -51,6 +51,8 @@ internal sealed class EventIndexer
 
         Delete(txn, _dbs.Events, lev);
         Delete(txn, _dbs.Payloads, lev);
+        // Costs nothing while no payload was ever compressed (the database is empty).
+        Delete(txn, _dbs.CompressedPayloads, lev);
         Delete(txn, _dbs.Id, ev.Id);
         ForEachIndexKey(txn, levId, ev, remove: true);
         Trees.OnEventRemoved(txn, ev, levId);

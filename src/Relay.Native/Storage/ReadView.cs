@@ -1,5 +1,6 @@
 using LightningDB;
 using Relay.Native.Events;
+using Relay.Native.Storage.Payloads;
 
 namespace Relay.Native.Storage;
 
@@ -10,11 +11,13 @@ namespace Relay.Native.Storage;
 public sealed class ReadView : IDisposable
 {
     private readonly LightningTransaction _txn;
+    private readonly PayloadDictionaries _dictionaries;
 
-    internal ReadView(LightningTransaction txn, StoreDatabases dbs, ulong latestLevId)
+    internal ReadView(LightningTransaction txn, StoreDatabases dbs, PayloadDictionaries dictionaries, ulong latestLevId)
     {
         _txn = txn;
         Databases = dbs;
+        _dictionaries = dictionaries;
         LatestLevId = latestLevId;
     }
 
@@ -37,7 +40,34 @@ public sealed class ReadView : IDisposable
     internal StoreDatabases Databases { get; }
     internal LightningTransaction Transaction => _txn;
 
-    public bool TryGetPayload(ulong levId, out ReadOnlySpan<byte> json) => TryGet(Databases.Payloads, levId, out json);
+    /// <summary>
+    /// The event JSON exactly as received, whether it is stored raw or zstd-compressed. Span
+    /// lifetime: a raw payload points into the map and lives as long as the view; a compressed one
+    /// is decompressed into a buffer owned by the calling thread and lives only until that thread's
+    /// next TryGetPayload (on any view). Copy it out before reading another payload.
+    /// </summary>
+    /// <exception cref="PayloadFormatException">The stored value is compressed but cannot be decoded.</exception>
+    public bool TryGetPayload(ulong levId, out ReadOnlySpan<byte> json)
+    {
+        if (!TryGetStoredPayload(levId, out var stored))
+        {
+            json = default;
+            return false;
+        }
+        json = StoredPayload.IsCompressed(stored) ? Decompress(stored) : stored;
+        return true;
+    }
+
+    private ReadOnlySpan<byte> Decompress(ReadOnlySpan<byte> stored)
+    {
+        uint dictId = StoredPayload.ReadDictionaryId(stored);
+        var dictionary = dictId == StoredPayload.NoDictionary ? null : _dictionaries.Get(_txn, dictId);
+        return PayloadDecoder.ForThisThread.Decode(StoredPayload.Frame(stored), dictionary);
+    }
+
+    /// <summary>The payload as stored (raw JSON or the compressed form); valid as long as the view.</summary>
+    internal bool TryGetStoredPayload(ulong levId, out ReadOnlySpan<byte> stored) =>
+        TryGet(Databases.Payloads, levId, out stored) || TryGet(Databases.CompressedPayloads, levId, out stored);
 
     public bool TryGetEvent(ulong levId, out PackedEvent ev)
     {
@@ -64,6 +94,10 @@ public sealed class ReadView : IDisposable
         levId = 0;
         return false;
     }
+
+    /// <summary>Stored events with <paramref name="since"/> &lt;= created_at &lt;= <paramref name="until"/>, in created_at order (see <see cref="CreatedAtScan"/>).</summary>
+    public CreatedAtScan ScanCreatedAt(ulong since, ulong until, bool newestFirst) =>
+        new(_txn.CreateCursor(Databases.CreatedAt), since, until, newestFirst);
 
     internal LightningCursor CreateCursor(LightningDatabase db) => _txn.CreateCursor(db);
 

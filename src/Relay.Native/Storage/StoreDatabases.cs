@@ -18,15 +18,21 @@ namespace Relay.Native.Storage;
 /// expiration   expiration ‖ levId                      -> -
 /// deleted      deleter ‖ 0 ‖ id | deleter ‖ 1 ‖ kind ‖ d -> deletion created_at
 /// meta         "schema" -> u32, "levid" -> last levId handed out
+/// payloads_zstd levId                                  -> compressed event JSON (Payloads/StoredPayload.cs)
+/// payload_dicts dictId u32                             -> zstd dictionary
 /// neg_tree     treeId ‖ nodeId                         -> negentropy B-tree node (Negentropy/NegentropyTree.cs)
 /// neg_filters  treeId                                  -> tree definition (Negentropy/NegentropyTrees.cs)
 /// </code>
+/// An event's JSON is in exactly one of payloads and payloads_zstd. The writer only ever puts raw
+/// JSON into payloads; the offline compression pass moves values to payloads_zstd, appending in
+/// levId order so that its pages are full (values shrunk in place would leave payloads' pages
+/// mostly empty: LMDB merges pages only below a quarter full).
 /// Kinds are u16 in keys, not u32: NIP-01 kinds are 0..65535 and the packed record already
 /// limits them to that.
 /// </summary>
 internal sealed class StoreDatabases
 {
-    public const int Count = 14;
+    public const int Count = 16;
 
     public required LightningDatabase Events { get; init; }
     public required LightningDatabase Payloads { get; init; }
@@ -40,6 +46,8 @@ internal sealed class StoreDatabases
     public required LightningDatabase Expiration { get; init; }
     public required LightningDatabase Deleted { get; init; }
     public required LightningDatabase Meta { get; init; }
+    public required LightningDatabase CompressedPayloads { get; init; }
+    public required LightningDatabase PayloadDictionaries { get; init; }
     public required LightningDatabase NegTree { get; init; }
     public required LightningDatabase NegFilters { get; init; }
 
@@ -61,6 +69,9 @@ internal sealed class StoreDatabases
             Expiration = Db("expiration"),
             Deleted = Db("deleted"),
             Meta = Db("meta"),
+            // Created on first open by this version; older databases gain them without a migration.
+            CompressedPayloads = Db("payloads_zstd"),
+            PayloadDictionaries = Db("payload_dicts"),
             NegTree = Db("neg_tree"),
             NegFilters = Db("neg_filters"),
         };
@@ -68,7 +79,7 @@ internal sealed class StoreDatabases
 
     public void Dispose()
     {
-        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, NegTree, NegFilters })
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, CompressedPayloads, PayloadDictionaries, NegTree, NegFilters })
             db.Dispose();
     }
 }

@@ -1,110 +1,164 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Relay.Server.Config;
 
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    ReadCommentHandling = JsonCommentHandling.Skip,
-    AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    NumberHandling = JsonNumberHandling.Strict)]
+// Serialization only (RelayConfig.ToJson): reading goes through ConfigBinder, which knows each
+// key's position and writes operator-readable messages.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(RelayConfig))]
 internal sealed partial class ConfigJsonContext : JsonSerializerContext;
 
-public sealed class ConfigException(string message) : Exception(message);
-
-public static class ConfigLoader
-{
-    /// <summary>Reads and validates a config file; any problem becomes a <see cref="ConfigException"/> naming the key.</summary>
-    public static RelayConfig LoadFile(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"config: cannot read {path}: {e.Message}");
-        }
-        return Parse(text, path);
-    }
-
-    public static RelayConfig Parse(string json, string source = "config")
-    {
-        RelayConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize(json, ConfigJsonContext.Default.RelayConfig);
-        }
-        catch (JsonException e)
-        {
-            string key = KeyFromPath(e.Path);
-            string detail = e.Message;
-            int cut = detail.IndexOf(" Path:", StringComparison.Ordinal);
-            if (cut > 0) detail = detail[..cut];
-            throw new ConfigException(key.Length > 0
-                ? $"{source}: bad value for key '{key}': {detail}"
-                : $"{source}: {detail}");
-        }
-        if (config is null) throw new ConfigException($"{source}: the file must hold a JSON object");
-        Validate(config, source);
-        return config;
-    }
-
-    private static string KeyFromPath(string? path)
-    {
-        if (string.IsNullOrEmpty(path) || path == "$") return "";
-        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-    }
-
-    private static void Validate(RelayConfig c, string source)
-    {
-        void Require(bool ok, string key, string rule)
-        {
-            if (!ok) throw new ConfigException($"{source}: bad value for key '{key}': {rule}");
-        }
-        Require(!string.IsNullOrWhiteSpace(c.Db), "db", "must be a directory path");
-        Require(c.DbParams.Maxreaders >= 1, "dbParams.maxreaders", "must be at least 1");
-        Require(c.DbParams.Mapsize >= 1 << 20, "dbParams.mapsize", "must be at least 1 MiB");
-        var e = c.Events;
-        Require(e.MaxEventSize >= 256, "events.maxEventSize", "must be at least 256");
-        Require(e.RejectEventsNewerThanSeconds >= 0, "events.rejectEventsNewerThanSeconds", "must be >= 0");
-        Require(e.RejectEventsOlderThanSeconds >= 0, "events.rejectEventsOlderThanSeconds", "must be >= 0");
-        Require(e.RejectEphemeralEventsOlderThanSeconds >= 0, "events.rejectEphemeralEventsOlderThanSeconds", "must be >= 0");
-        Require(e.EphemeralEventsLifetimeSeconds >= 0, "events.ephemeralEventsLifetimeSeconds", "must be >= 0");
-        Require(e.MaxNumTags is >= 0 and <= 65535, "events.maxNumTags", "must be 0..65535");
-        Require(e.MaxTagValSize is >= 1 and <= 65535, "events.maxTagValSize", "must be 1..65535");
-        var r = c.Relay;
-        Require(System.Net.IPAddress.TryParse(r.Bind, out _), "relay.bind", "must be an IP address such as 127.0.0.1 or 0.0.0.0");
-        Require(r.Port is >= 0 and <= 65535, "relay.port", "must be 0..65535");
-        Require(r.Nofiles >= 0, "relay.nofiles", "must be >= 0");
-        Require(r.MaxWebsocketPayloadSize >= 1024, "relay.maxWebsocketPayloadSize", "must be at least 1024");
-        Require(r.AutoPingSeconds >= 0, "relay.autoPingSeconds", "must be >= 0");
-        Require(r.QueryTimesliceBudgetMicroseconds >= 100, "relay.queryTimesliceBudgetMicroseconds", "must be at least 100");
-        Require(r.MaxFilterLimit >= 1, "relay.maxFilterLimit", "must be at least 1");
-        Require(r.MaxSubsPerConnection >= 1, "relay.maxSubsPerConnection", "must be at least 1");
-        Require(r.MaxReqFilterSize >= 1, "relay.maxReqFilterSize", "must be at least 1");
-        Require(r.MaxTagsPerFilter >= 1, "relay.maxTagsPerFilter", "must be at least 1");
-        Require(r.MaxFilterLimitCount >= 0, "relay.maxFilterLimitCount", "must be >= 0 (0 disables COUNT)");
-        Require(r.MaxPendingOutboundBytes >= 65536, "relay.maxPendingOutboundBytes", "must be at least 65536");
-        Require(r.NumThreads.Ingester is >= 1 and <= 64, "relay.numThreads.ingester", "must be 1..64");
-        Require(r.NumThreads.ReqWorker is >= 1 and <= 64, "relay.numThreads.reqWorker", "must be 1..64");
-        Require(r.NumThreads.ReqMonitor is >= 1 and <= 64, "relay.numThreads.reqMonitor", "must be 1..64");
-        Require(r.NumThreads.Negentropy is >= 1 and <= 64, "relay.numThreads.negentropy", "must be 1..64");
-        Require(r.Info.Pubkey.Length == 0 || (r.Info.Pubkey.Length == 64 && IsLowerHex(r.Info.Pubkey)),
-            "relay.info.pubkey", "must be 64 lowercase hex characters");
-        if (r.Info.Nips.Length > 0)
-        {
-            try { JsonSerializer.Deserialize(r.Info.Nips, ConfigNipsContext.Default.Int32Array); }
-            catch (JsonException) { Require(false, "relay.info.nips", "must be a JSON array of integers, e.g. \"[1, 11]\""); }
-        }
-    }
-
-    private static bool IsLowerHex(string s)
-    {
-        foreach (char ch in s) if (!char.IsAsciiHexDigitLower(ch) && !char.IsAsciiDigit(ch)) return false;
-        return true;
-    }
-}
-
 [JsonSerializable(typeof(int[]))]
 internal sealed partial class ConfigNipsContext : JsonSerializerContext;
+
+/// <summary>
+/// Finds, reads and checks the config: strfry.conf (taocpp-config) or Relay's JSON, chosen by
+/// content; --set overrides on top; built-in defaults when there is no file.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string StrfryConfigVariable = "STRFRY_CONFIG";
+    public const string RelayConfigVariable = "RELAY_CONFIG";
+
+    /// <summary>
+    /// Loads the config for a command. Without <paramref name="explicitPath"/> the file is looked
+    /// up as strfry does ($STRFRY_CONFIG, /etc/strfry.conf, ./strfry.conf), then $RELAY_CONFIG,
+    /// ./config.json; with none of them, built-in defaults. Throws <see cref="ConfigException"/>.
+    /// </summary>
+    public static LoadedConfig Load(string? explicitPath, IReadOnlyList<string> setOverrides, IConfigEnvironment? environment = null)
+    {
+        var env = environment ?? SystemConfigEnvironment.Instance;
+        string? path = explicitPath ?? Find(env);
+        return path is null ? FromDefaults(setOverrides) : ReadFile(path, setOverrides, env);
+    }
+
+    /// <summary>The config file lookup would use, or null for built-in defaults.</summary>
+    public static string? Find(IConfigEnvironment? environment = null)
+    {
+        var env = environment ?? SystemConfigEnvironment.Instance;
+        // An environment variable is the operator naming a file: use it even if it is missing, so the error says so.
+        string? fromEnv = env.GetEnvironmentVariable(StrfryConfigVariable);
+        if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+        foreach (string candidate in (ReadOnlySpan<string>)["/etc/strfry.conf", "./strfry.conf"])
+            if (env.FileExists(candidate) || env.DirectoryExists(candidate)) return candidate;
+        fromEnv = env.GetEnvironmentVariable(RelayConfigVariable);
+        if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
+        if (env.FileExists("./config.json") || env.DirectoryExists("./config.json")) return "./config.json";
+        return null;
+    }
+
+    /// <summary>Reads one named file (no lookup) with overrides; a reload uses this too.</summary>
+    public static LoadedConfig ReadFile(string path, IReadOnlyList<string> setOverrides, IConfigEnvironment? environment = null)
+    {
+        var env = environment ?? SystemConfigEnvironment.Instance;
+        string text = ReadText(path, env);
+        return FromText(text, path, setOverrides);
+    }
+
+    /// <summary>Built-in defaults with overrides (no file).</summary>
+    public static LoadedConfig FromDefaults(IReadOnlyList<string> setOverrides)
+    {
+        var doc = new ConfigDocument("config", ConfigFormat.None);
+        ConfigOverrides.Apply(doc, setOverrides);
+        var warnings = new List<string>();
+        var config = ConfigBinder.Bind(doc, warnings);
+        return new LoadedConfig(config, null, doc, warnings, setOverrides, null);
+    }
+
+    /// <summary>Config text as if read from <paramref name="source"/> (a file name, used in messages).</summary>
+    public static LoadedConfig FromText(string text, string source, IReadOnlyList<string> setOverrides)
+    {
+        var doc = ParseDocument(text, source);
+        ConfigOverrides.Apply(doc, setOverrides);
+        var warnings = new List<string>();
+        var config = ConfigBinder.Bind(doc, warnings);
+        return new LoadedConfig(config, source, doc, warnings, setOverrides, text);
+    }
+
+    /// <summary>Reads and checks a file; kept for callers that only need the typed config.</summary>
+    public static RelayConfig LoadFile(string path) => ReadFile(path, []).Config;
+
+    /// <summary>Parses config text (either format); kept for callers that only need the typed config.</summary>
+    public static RelayConfig Parse(string text, string source = "config") => FromText(text, source, []).Config;
+
+    /// <summary>
+    /// Parses either format into a tree, choosing by content: JSON when the first character that
+    /// is not space or comment is '{', taocpp-config otherwise.
+    /// </summary>
+    public static ConfigDocument ParseDocument(string text, string source)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            throw new ConfigException($"{source}: the file is empty; write settings as `key = value` lines (strfry.conf) or as a JSON object");
+        if (FirstSignificantChar(text) == '{')
+        {
+            try
+            {
+                return JsonConfigReader.Parse(text, source);
+            }
+            catch (ConfigException jsonError)
+            {
+                // A taocpp file may also be one { ... } object with taocpp syntax inside.
+                try { return TaoConfigReader.Parse(text, source); }
+                catch (ConfigException taoError) { throw FurtherOf(jsonError, taoError); }
+            }
+        }
+        try
+        {
+            return TaoConfigReader.Parse(text, source);
+        }
+        catch (ConfigException) when (TaoConfigReader.TryParseValue(text, out JsonNode? single))
+        {
+            throw new ConfigException($"{source}: the file holds {ConfigValues.Describe(single)}, not settings; " +
+                                      "write `key = value` lines (strfry.conf) or a JSON object { ... }");
+        }
+    }
+
+    private static ConfigException FurtherOf(ConfigException json, ConfigException tao)
+    {
+        if (json.Where is not { } a) return json;
+        if (tao.Where is not { } b) return json;
+        return b.Line > a.Line || (b.Line == a.Line && b.Column > a.Column) ? tao : json;
+    }
+
+    private static char FirstSignificantChar(string text)
+    {
+        int i = 0;
+        while (i < text.Length)
+        {
+            char c = text[i];
+            if (char.IsWhiteSpace(c) || c == '\uFEFF') { i++; continue; }
+            if (c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/'))
+            {
+                int nl = text.IndexOf('\n', i);
+                if (nl < 0) return '\0';
+                i = nl + 1;
+                continue;
+            }
+            if (c == '/' && i + 1 < text.Length && text[i + 1] == '*')
+            {
+                int close = text.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                if (close < 0) return '\0';
+                i = close + 2;
+                continue;
+            }
+            return c;
+        }
+        return '\0';
+    }
+
+    private static string ReadText(string path, IConfigEnvironment env)
+    {
+        if (env.DirectoryExists(path)) throw new ConfigException($"{path}: is a directory, not a config file");
+        if (!env.FileExists(path)) throw new ConfigException($"{path}: no such config file");
+        try
+        {
+            return env.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot read the config file: {LoadedConfig.DescribeIoError(e)}");
+        }
+    }
+}

@@ -13,13 +13,8 @@ namespace Relay.Server.Relay;
 internal sealed class ClientHandler : IWebSocketHandler
 {
     private readonly RelayServer _relay;
-    private readonly FilterLimits _filterLimits;
 
-    public ClientHandler(RelayServer relay, FilterLimits filterLimits)
-    {
-        _relay = relay;
-        _filterLimits = filterLimits;
-    }
+    public ClientHandler(RelayServer relay) => _relay = relay;
 
     public void OnOpen(WsConnection connection) => connection.State = new ClientSession(connection);
 
@@ -27,12 +22,15 @@ internal sealed class ClientHandler : IWebSocketHandler
     {
         if (connection.State is not ClientSession session) return;
         session.Closed = true;
-        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Disconnect, Session = session });
+        // Must arrive (it frees the monitor's state for this connection), but this runs on the thread
+        // pool: never block it. Everything the connection sent before is already queued ahead of it.
+        var posted = _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Disconnect, Session = session });
+        if (!posted.IsCompletedSuccessfully) _ = posted.AsTask();
     }
 
-    public void OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8)
+    public ValueTask OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8)
     {
-        if (connection.State is not ClientSession session) return;
+        if (connection.State is not ClientSession session) return default;
         Metrics.ClientMessages.Add(1);
         if (!ClientMessageReader.TryRead(utf8, out ClientMessage msg, out string? notice))
         {
@@ -41,61 +39,66 @@ internal sealed class ClientHandler : IWebSocketHandler
                 session.SendClosed(msg.SubscriptionIdRaw, notice ?? "invalid: malformed message");
             else
                 Notice(session, notice ?? "invalid: malformed message");
-            return;
+            return default;
         }
         switch (msg.Verb)
         {
-            case ClientVerb.Event: OnEvent(session, msg.EventJson); break;
-            case ClientVerb.Req: OnReq(session, msg, isCount: false); break;
-            case ClientVerb.Count: OnReq(session, msg, isCount: true); break;
-            case ClientVerb.Close: OnCloseSubscription(session, msg.SubscriptionIdRaw); break;
-            case ClientVerb.Auth: Notice(session, "unsupported: AUTH is not enabled on this relay"); break;
-            default: Notice(session, "invalid: unknown message type"); break;
+            case ClientVerb.Event: return OnEvent(session, msg.EventJson);
+            case ClientVerb.Req: return OnReq(session, msg, isCount: false);
+            case ClientVerb.Count: return OnReq(session, msg, isCount: true);
+            case ClientVerb.Close: return OnCloseSubscription(session, msg.SubscriptionIdRaw);
+            case ClientVerb.Auth: Notice(session, "unsupported: AUTH is not enabled on this relay"); return default;
+            default: Notice(session, "invalid: unknown message type"); return default;
         }
     }
 
-    private void OnEvent(ClientSession session, ReadOnlySpan<byte> eventJson)
+    private ValueTask OnEvent(ClientSession session, ReadOnlySpan<byte> eventJson)
     {
         Metrics.EventsReceived.Add(1);
         byte[] buffer = EventBuffers.Pool.Rent(eventJson.Length);
         eventJson.CopyTo(buffer);
-        _relay.NextIngester().Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
+        return _relay.NextIngester().Post(new IngestJob { Session = session, Buffer = buffer, Length = eventJson.Length });
     }
 
-    private void OnReq(ClientSession session, in ClientMessage msg, bool isCount)
+    private ValueTask OnReq(ClientSession session, in ClientMessage msg, bool isCount)
     {
         var subIdRaw = msg.SubscriptionIdRaw;
-        if (isCount && _relay.Config.Relay.MaxFilterLimitCount == 0)
+        var settings = _relay.Settings;
+        if (isCount && settings.Config.Relay.MaxFilterLimitCount == 0)
         {
             session.SendClosed(subIdRaw, "unsupported: COUNT is disabled on this relay");
-            return;
+            return default;
         }
-        if (!FilterParser.TryParse(msg.FiltersJson, _filterLimits, out Filter[] filters, out string? error))
+        // NIP-01 requires at least one filter; an empty EOSE would look like "nothing stored".
+        if (msg.FiltersJson.IsEmpty)
+        {
+            session.SendClosed(subIdRaw, isCount ? "invalid: COUNT needs at least one filter" : "invalid: REQ needs at least one filter");
+            return default;
+        }
+        if (!FilterParser.TryParse(msg.FiltersJson, settings.FilterLimits, out Filter[] filters, out string? error))
         {
             session.SendClosed(subIdRaw, error ?? "invalid: bad filter");
-            return;
+            return default;
         }
         if (isCount)
-        {
-            _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Count, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
-            return;
-        }
+            return _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Count, Session = session, SubIdRaw = subIdRaw.ToArray(), Filters = filters });
         string subId = Encoding.UTF8.GetString(subIdRaw);
-        if (!session.IsOpen(subId) && session.OpenCount >= _relay.Config.Relay.MaxSubsPerConnection)
+        int maxSubs = settings.Config.Relay.MaxSubsPerConnection;
+        if (!session.IsOpen(subId) && session.OpenCount >= maxSubs)
         {
-            session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {_relay.Config.Relay.MaxSubsPerConnection})");
-            return;
+            session.SendClosed(subIdRaw, $"blocked: too many open subscriptions (max {maxSubs})");
+            return default;
         }
         var sub = new Subscription(session, subIdRaw.ToArray(), filters);
         session.Open(sub);
-        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = sub.SubIdRaw, Filters = filters, Subscription = sub });
+        return _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Req, Session = session, SubIdRaw = sub.SubIdRaw, Filters = filters, Subscription = sub });
     }
 
-    private void OnCloseSubscription(ClientSession session, ReadOnlySpan<byte> subIdRaw)
+    private ValueTask OnCloseSubscription(ClientSession session, ReadOnlySpan<byte> subIdRaw)
     {
         string subId = Encoding.UTF8.GetString(subIdRaw);
         session.Retire(subId);
-        _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Close, Session = session, SubIdRaw = subIdRaw.ToArray() });
+        return _relay.ReqWorkerFor(session).Post(new ReqJob { Kind = ReqJobKind.Close, Session = session, SubIdRaw = subIdRaw.ToArray() });
     }
 
     private static void Notice(ClientSession session, string message)

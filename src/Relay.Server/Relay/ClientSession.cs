@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Net.Sockets;
 using Relay.Native.Protocol;
 using Relay.Native.Query;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -18,6 +20,16 @@ internal sealed class ClientSession
     public volatile bool Closed;
 
     private Dictionary<string, Subscription>? _open;
+    private string? _sourceInfo;
+
+    /// <summary>NIP-42: the hex pubkey this connection authenticated as; null until AUTH succeeds. The write-policy plugin sees it as <c>authed</c>.</summary>
+    public volatile string? AuthedPubKey;
+
+    /// <summary>The client's address family as the write-policy plugin names it (the address honours realIpHeader).</summary>
+    public EventSourceType PolicySource => Connection.RemoteAddress.AddressFamily == AddressFamily.InterNetworkV6 ? EventSourceType.IP6 : EventSourceType.IP4;
+
+    /// <summary>The client's address as text, made once per connection (the plugin's <c>sourceInfo</c>).</summary>
+    public string SourceInfo => _sourceInfo ??= Connection.RemoteAddress.ToString();
 
     /// <summary>Open subscriptions (REQ ids not yet CLOSEd); touched only on the receive loop.</summary>
     public int OpenCount => _open?.Count ?? 0;
@@ -55,6 +67,13 @@ internal sealed class ClientSession
     {
         var b = Scratch();
         RelayMessageWriter.Ok(b, id32, accepted, message);
+        Connection.SendText(b.WrittenSpan);
+    }
+
+    public void SendOkWithIdText(ReadOnlySpan<byte> idUtf8, bool accepted, string message)
+    {
+        var b = Scratch();
+        RelayMessageWriter.OkWithIdText(b, idUtf8, accepted, message);
         Connection.SendText(b.WrittenSpan);
     }
 

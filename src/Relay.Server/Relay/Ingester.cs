@@ -1,44 +1,65 @@
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
+using Relay.Server.Policy;
 
 namespace Relay.Server.Relay;
 
 /// <summary>
 /// An ingester thread: strict parse, canonical id check, an early duplicate probe, then BIP-340
-/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer.
+/// signature checks for the whole drained batch in one VerifyBatch call. Survivors go to the writer,
+/// through the write-policy plugin when one is configured.
 /// </summary>
 internal sealed class Ingester
 {
     private const int BatchSize = 256;
 
-    private readonly WorkQueue<IngestJob> _inbox = new(4096);
+    private readonly WorkQueue<IngestJob> _inbox;
     private readonly EventStore _store;
     private readonly Writer _writer;
-    private readonly EventLimits _limits;
+    private readonly WritePolicyPlugin _policy;
+    private readonly LiveSettings _settings;
     private readonly ISchnorrVerifier _verifier;
-    private readonly long _rejectEphemeralOlderThan;
+    private readonly FaultInjection? _faults;
     private readonly Thread _thread;
 
-    public Ingester(int index, EventStore store, Writer writer, EventLimits limits, ISchnorrVerifier verifier, long rejectEphemeralOlderThan)
+    public Ingester(int index, EventStore store, Writer writer, WritePolicyPlugin policy, LiveSettings settings, ISchnorrVerifier verifier,
+        FaultInjection? faults = null)
     {
+        _policy = policy;
+        _faults = faults;
+        _inbox = new WorkQueue<IngestJob>(faults?.IngesterInboxCapacity ?? 4096);
         _store = store;
         _writer = writer;
-        _limits = limits;
+        _settings = settings;
         _verifier = verifier;
-        _rejectEphemeralOlderThan = rejectEphemeralOlderThan;
         _thread = new Thread(Run) { Name = $"Ingester {index}", IsBackground = true };
     }
 
     public void Start() => _thread.Start();
-    public void Post(in IngestJob job)
+
+    /// <summary>Queues an EVENT; the result completes later only when the inbox is full (see <see cref="WorkQueue{T}"/>).</summary>
+    public ValueTask Post(in IngestJob job)
     {
         _writer.NoteIngestStarted();
-        if (!_inbox.Enqueue(job))
+        switch (_inbox.TryEnqueue(job))
         {
-            _writer.NoteIngestFinished();
-            EventBuffers.Pool.Return(job.Buffer);
+            case EnqueueResult.Queued: return default;
+            case EnqueueResult.Completed: Drop(job); return default;
+            default: return PostWhenRoomAsync(job);
         }
+    }
+
+    private async ValueTask PostWhenRoomAsync(IngestJob job)
+    {
+        Metrics.InboxFullWaits.Add(1);
+        if (!await _inbox.EnqueueAsync(job)) Drop(job);
+    }
+
+    private void Drop(in IngestJob job)
+    {
+        _writer.NoteIngestFinished();
+        EventBuffers.Pool.Return(job.Buffer);
     }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
@@ -72,6 +93,7 @@ internal sealed class Ingester
             try
             {
                 long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                var settings = _settings.Current;
                 view.Renew();
                 for (int i = 0; i < n; i++)
                 {
@@ -79,7 +101,7 @@ internal sealed class Ingester
                     if (job.Session.Closed) continue;
                     try
                     {
-                        if (Screen(ref job, now, view, out var survivor))
+                        if (Screen(ref job, now, settings, view, out var survivor))
                         {
                             survivor.Job = i;
                             survivor.Header.Sig.Span.CopyTo(sigs.AsSpan(64 * count));
@@ -101,39 +123,52 @@ internal sealed class Ingester
                 {
                     ref var s = ref survivors[k];
                     var session = batch[s.Job].Session;
+                    // Taken out of the survivor before anything can throw: from here the buffer
+                    // belongs to the writer (or the pool), never to the catch below.
+                    byte[] buffer = s.Buffer;
+                    s.Buffer = null!;
                     if (!valid[k])
                     {
-                        Reject(session, s.Header, "invalid: bad signature");
-                        EventBuffers.Pool.Return(s.Buffer);
+                        EventBuffers.Pool.Return(buffer);
+                        RejectParsed(session, s.Header, "invalid: bad signature");
                     }
                     else
                     {
-                        _writer.Post(new WriteJob
+                        _faults?.IngesterBeforeHandOff?.Invoke();
+                        var verified = new WriteJob
                         {
                             Session = session,
-                            Buffer = s.Buffer,
+                            Buffer = buffer,
                             PackedLength = s.PackedLength,
                             JsonStart = s.JsonStart,
                             JsonLength = s.JsonLength,
                             Id = s.Header.Id,
-                        });
+                        };
+                        if (_policy.Enabled)
+                            _policy.Submit(verified, session.PolicySource, session.SourceInfo, session.AuthedPubKey, now);
+                        else
+                            _writer.Post(verified);
+                        _faults?.IngesterAfterHandOff?.Invoke();
                     }
-                    s = default;
                 }
-                count = 0;
             }
             catch (Exception e)
             {
                 RelayLog.Error($"ingester: {e}");
+                // Only events not yet handed to the writer are answered here: a handed one gets its
+                // answer from the writer, and its buffer is the writer's to return.
                 for (int k = 0; k < count; k++)
                 {
-                    batch[survivors[k].Job].Session.SendNotice("error: internal error while processing EVENT");
-                    EventBuffers.Pool.Return(survivors[k].Buffer);
-                    survivors[k] = default;
+                    ref var s = ref survivors[k];
+                    if (s.Buffer is null) continue;
+                    EventBuffers.Pool.Return(s.Buffer);
+                    s.Buffer = null!;
+                    RejectParsed(batch[s.Job].Session, s.Header, "error: internal error while processing the event");
                 }
             }
             finally
             {
+                for (int k = 0; k < count; k++) survivors[k] = default;
                 // After the hand-offs to the writer, so the writer never sees 0 while events are in between.
                 for (int i = 0; i < n; i++)
                 {
@@ -149,7 +184,7 @@ internal sealed class Ingester
     /// Parses and checks everything but the signature; answers the event itself when it is refused or
     /// already stored. True when it should go on to signature verification.
     /// </summary>
-    private bool Screen(ref IngestJob job, long now, ReadView view, out Survivor survivor)
+    private bool Screen(ref IngestJob job, long now, RelaySettings settings, ReadView view, out Survivor survivor)
     {
         survivor = default;
         var input = job.Buffer.AsSpan(0, job.Length);
@@ -158,24 +193,26 @@ internal sealed class Ingester
         bool kept = false;
         try
         {
-            var status = EventParser.Parse(input, _limits, now, buffer.AsSpan(0, maxPacked), out int packedLength,
+            var status = EventParser.Parse(input, settings.EventLimits, now, buffer.AsSpan(0, maxPacked), out int packedLength,
                 buffer.AsSpan(maxPacked), out int jsonLength, out ParsedEventHeader header, out string? error);
             if (status != EventParseStatus.Ok)
             {
-                Reject(job.Session, header, error ?? "invalid: malformed event");
+                Reject(job.Session, header, input, error ?? "invalid: malformed event");
                 return false;
             }
-            if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - _rejectEphemeralOlderThan)
+            if (EventKinds.IsEphemeral(header.Kind) && header.CreatedAt < now - settings.Config.Events.RejectEphemeralEventsOlderThanSeconds)
             {
-                Reject(job.Session, header, "invalid: ephemeral event is too old");
+                RejectParsed(job.Session, header, "invalid: ephemeral event is too old");
                 return false;
             }
             // Before the signature check, which costs 20x more: the id is the hash of the content, so a
             // stored event with this id is this event (whatever its sig field says).
-            if (view.ContainsId(header.Id.Span))
+            if (view.TryGetLevId(header.Id.Span, out ulong storedLevId))
             {
                 Metrics.EventsDuplicate.Add(1);
-                job.Session.SendOk(header.Id.Span, true, "duplicate: already have this event");
+                // The original may be committed but not yet fsynced (its own OK still waits for the
+                // syncer): then this OK waits for the same fsync.
+                _writer.Syncer.AnswerDuplicate(job.Session, header.Id, storedLevId);
                 return false;
             }
             survivor = new Survivor { Buffer = buffer, PackedLength = packedLength, JsonStart = maxPacked, JsonLength = jsonLength, Header = header };
@@ -188,10 +225,29 @@ internal sealed class Ingester
         }
     }
 
-    private static void Reject(ClientSession session, in ParsedEventHeader header, string message)
+    /// <summary>Refuses an event that failed to parse: OK false with its id, or with the id text as sent when that is not valid hex.</summary>
+    private static void Reject(ClientSession session, in ParsedEventHeader header, ReadOnlySpan<byte> eventJson, string message)
+    {
+        if (header.IdValid)
+        {
+            RejectParsed(session, header, message);
+            return;
+        }
+        Metrics.EventsRejected.Add(1);
+        Span<byte> idText = stackalloc byte[MaxEchoedIdLength];
+        if (EventParser.TryFindIdText(eventJson, idText, out int idLength))
+            session.SendOkWithIdText(idText[..idLength], false, message);
+        else
+            session.SendNotice(message);
+    }
+
+    private static void RejectParsed(ClientSession session, in ParsedEventHeader header, string message)
     {
         Metrics.EventsRejected.Add(1);
         if (header.IdValid) session.SendOk(header.Id.Span, false, message);
         else session.SendNotice(message);
     }
+
+    // An id field longer than this is not echoed (a NOTICE says what was wrong instead).
+    private const int MaxEchoedIdLength = 256;
 }

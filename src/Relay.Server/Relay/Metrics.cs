@@ -41,9 +41,10 @@ internal static class Metrics
     public static readonly MetricCounter ReqsServed = new("relay_reqs_total", "REQs answered up to EOSE.");
     public static readonly MetricCounter ClientMessages = new("nostr_client_messages_total", "Messages received from clients.");
     public static readonly MetricCounter Notices = new("relay_notices_total", "NOTICE messages sent.");
+    public static readonly MetricCounter InboxFullWaits = new("relay_inbox_full_waits_total", "Client messages that waited for room in a full relay inbox.");
 
     private static readonly MetricCounter[] s_counters =
-        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, SyncTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices];
+        [EventsWritten, EventsRejected, EventsDuplicate, WriteTimeMicroseconds, SyncTimeMicroseconds, EventsReceived, EventsSent, ReqsServed, ClientMessages, Notices, InboxFullWaits];
 
     public static string Render(int connections, long slowClientTerminations)
     {
@@ -82,8 +83,79 @@ internal static class Metrics
 internal static class RelayLog
 {
     public static volatile bool Quiet;
-    public static void Info(string message) { if (!Quiet) Write("INFO", message); }
+    // 0 = errors only, 1 = warnings, 2 = info (default), 3 = debug.
+    private static volatile int s_level = 2;
+
+    public static bool DebugEnabled => s_level >= 3 && !Quiet;
+
+    public static void Debug(string message) { if (DebugEnabled) Write("DEBUG", message); }
+    public static void Info(string message) { if (!Quiet && s_level >= 2) Write("INFO", message); }
+    public static void Warn(string message) { if (!Quiet && s_level >= 1) Write("WARN", message); }
     public static void Error(string message) => Write("ERROR", message);
-    private static void Write(string level, string message) =>
-        Console.Error.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level} {message}");
+
+    /// <summary>strfry's --verbosity: ERROR, WARN, INFO, or a number (loguru's: 0 info, 1+ debug, negative less).</summary>
+    public static bool TrySetVerbosity(string level)
+    {
+        switch (level.Trim().ToUpperInvariant())
+        {
+            case "ERROR" or "FATAL": s_level = 0; return true;
+            case "WARN" or "WARNING": s_level = 1; return true;
+            case "INFO": s_level = 2; return true;
+            case "DEBUG": s_level = 3; return true;
+        }
+        if (!int.TryParse(level, out int n)) return false;
+        s_level = n >= 1 ? 3 : n == 0 ? 2 : n == -1 ? 1 : 0;
+        return true;
+    }
+
+    // Faults that a hostile or broken peer can trigger at will (transport exceptions) must not flood
+    // the log: at most this many lines per window, then one line saying how many were dropped.
+    private const int LimitedPerWindow = 20;
+    private static readonly long s_windowTicks = TimeSpan.FromSeconds(10).Ticks;
+    private static readonly Lock s_limitLock = new();
+    private static long s_windowStart;
+    private static int s_inWindow, s_suppressed;
+
+    /// <summary>An error line, unless too many were written in the last few seconds (then counted and summarized).</summary>
+    public static void ErrorLimited(string message)
+    {
+        int dropped = 0;
+        lock (s_limitLock)
+        {
+            long now = DateTime.UtcNow.Ticks;
+            if (now - s_windowStart >= s_windowTicks)
+            {
+                dropped = s_suppressed;
+                s_windowStart = now;
+                s_inWindow = 0;
+                s_suppressed = 0;
+            }
+            if (++s_inWindow > LimitedPerWindow)
+            {
+                s_suppressed++;
+                return;
+            }
+        }
+        if (dropped > 0) Write("ERROR", $"{dropped} similar errors not logged in the previous 10 s");
+        Write("ERROR", message);
+    }
+
+    /// <summary>Tests capture lines here instead of stderr.</summary>
+    internal static Action<string>? Sink;
+
+    internal static void ResetLimiter(bool expireWindow = false)
+    {
+        lock (s_limitLock)
+        {
+            if (expireWindow) s_windowStart = 0;
+            else { s_windowStart = DateTime.UtcNow.Ticks; s_inWindow = 0; s_suppressed = 0; }
+        }
+    }
+
+    private static void Write(string level, string message)
+    {
+        string line = $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {level} {message}";
+        if (Sink is { } sink) sink(line);
+        else Console.Error.WriteLine(line);
+    }
 }

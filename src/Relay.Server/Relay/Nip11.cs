@@ -24,9 +24,12 @@ internal static class Nip11
             w.WriteString("name", info.Name);
             w.WriteString("description", info.Description);
             if (info.Pubkey.Length > 0) w.WriteString("pubkey", info.Pubkey);
+            if (info.Self.Length > 0) w.WriteString("self", info.Self);
             if (info.Contact.Length > 0) w.WriteString("contact", info.Contact);
             if (info.Icon.Length > 0) w.WriteString("icon", info.Icon);
             if (info.Banner.Length > 0) w.WriteString("banner", info.Banner);
+            if (info.Privacy.Length > 0) w.WriteString("privacy_policy", info.Privacy);
+            if (info.Terms.Length > 0) w.WriteString("terms_of_service", info.Terms);
             w.WriteStartArray("supported_nips");
             foreach (int n in nips) w.WriteNumberValue(n);
             w.WriteEndArray();

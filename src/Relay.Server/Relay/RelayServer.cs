@@ -3,6 +3,7 @@ using Relay.Native.Events;
 using Relay.Native.Protocol;
 using Relay.Native.Storage;
 using Relay.Server.Config;
+using Relay.Server.Policy;
 using Relay.Server.Transport;
 
 namespace Relay.Server.Relay;
@@ -14,21 +15,32 @@ namespace Relay.Server.Relay;
 /// </summary>
 public sealed class RelayServer : IAsyncDisposable
 {
-    public const string Version = "0.1.0";
+    public const string Version = "0.2.0";
 
     private readonly EventStore _store;
     private readonly Writer _writer;
+    private readonly WritePolicyPlugin _writePolicy;
     private readonly Ingester[] _ingesters;
     private readonly ReqWorker[] _reqWorkers;
     private readonly ReqMonitor[] _monitors;
     private readonly WebSocketListener _listener;
     private readonly Timer _cron;
-    private readonly byte[] _nip11;
+    private readonly LiveSettings _settings;
     private int _disposed;
 
-    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null)
+    public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null) : this(new LiveConfig(config), verifier, null) { }
+
+    public RelayServer(LiveConfig live, ISchnorrVerifier? verifier = null) : this(live, verifier, null) { }
+
+    internal RelayServer(RelayConfig config, ISchnorrVerifier? verifier, FaultInjection? faults) : this(new LiveConfig(config), verifier, faults) { }
+
+    internal RelayServer(LiveConfig live, ISchnorrVerifier? verifier, FaultInjection? faults)
     {
-        Config = config;
+        Live = live;
+        _settings = new LiveSettings(live);
+        // Restart-required keys (db, dbParams, bind, port, thread counts, payload size, ping) never
+        // change in a LiveConfig, so they are read once here.
+        var config = live.Current;
         Verifier = verifier ?? SchnorrVerifiers.Default;
         _store = EventStore.Open(new StoreOptions
         {
@@ -36,49 +48,52 @@ public sealed class RelayServer : IAsyncDisposable
             MapSize = config.DbParams.Mapsize,
             MaxReaders = config.DbParams.Maxreaders,
         });
-        var limits = new EventLimits
-        {
-            MaxEventSize = config.Events.MaxEventSize,
-            MaxNumTags = config.Events.MaxNumTags,
-            MaxTagValSize = config.Events.MaxTagValSize,
-            RejectEventsNewerThanSeconds = config.Events.RejectEventsNewerThanSeconds,
-            RejectEventsOlderThanSeconds = config.Events.RejectEventsOlderThanSeconds,
-        };
         var threads = config.Relay.NumThreads;
-        _writer = new Writer(_store);
+        _writer = new Writer(_store, faults);
         _monitors = new ReqMonitor[threads.ReqMonitor];
         for (int i = 0; i < _monitors.Length; i++) _monitors[i] = new ReqMonitor(i, _store);
+        var policy = config.Relay.WritePolicy;
+        _writePolicy = new WritePolicyPlugin(policy.Plugin, policy.TimeoutSeconds, new WritePolicyGate(_writer));
+        // Reloadable in strfry: a new command restarts the plugin, an empty one turns it off.
+        live.Changed += e => _writePolicy.Reconfigure(e.Current.Relay.WritePolicy.Plugin, e.Current.Relay.WritePolicy.TimeoutSeconds);
         _ingesters = new Ingester[threads.Ingester];
         for (int i = 0; i < _ingesters.Length; i++)
-            _ingesters[i] = new Ingester(i, _store, _writer, limits, Verifier, config.Events.RejectEphemeralEventsOlderThanSeconds);
+            _ingesters[i] = new Ingester(i, _store, _writer, _writePolicy, _settings, Verifier, faults);
         _reqWorkers = new ReqWorker[threads.ReqWorker];
         for (int i = 0; i < _reqWorkers.Length; i++)
-            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, config.Relay.MaxFilterLimit, config.Relay.MaxFilterLimitCount,
-                config.Relay.QueryTimesliceBudgetMicroseconds);
+            _reqWorkers[i] = new ReqWorker(i, _store, _monitors, _settings);
 
-        _nip11 = Nip11.Build(config);
-        var filterLimits = new FilterLimits
-        {
-            MaxFilters = config.Relay.MaxReqFilterSize,
-            MaxTagConditions = config.Relay.MaxTagsPerFilter,
-            // Follow lists of big accounts put thousands of authors in one filter; the payload cap bounds it anyway.
-            MaxValuesPerField = 10000,
-        };
         _listener = new WebSocketListener(new ListenerOptions
         {
             Bind = config.Relay.Bind,
             Port = config.Relay.Port,
             MaxWebsocketPayloadSize = config.Relay.MaxWebsocketPayloadSize,
             AutoPingSeconds = config.Relay.AutoPingSeconds,
-            MaxPendingOutboundBytes = config.Relay.MaxPendingOutboundBytes,
+            // strfry: 0 = no cap.
+            MaxPendingOutboundBytes = config.Relay.MaxPendingOutboundBytes <= 0 ? long.MaxValue : config.Relay.MaxPendingOutboundBytes,
             RealIpHeader = config.Relay.RealIpHeader,
-            Nip11Document = _ => _nip11,
+            EnableTcpKeepalive = config.Relay.EnableTcpKeepalive,
+            Nip11Document = _ => _settings.Current.Nip11Document,
             HttpHandler = HandleHttp,
-        }, new ClientHandler(this, filterLimits));
+            OnError = e => RelayLog.ErrorLimited($"transport: {e.GetType().Name}: {e.Message}"),
+        }, new ClientHandler(this));
         _cron = new Timer(_ => _writer.RequestPurge(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
-    public RelayConfig Config { get; }
+    /// <summary>The config the relay follows; hot reload swaps it (see <see cref="LiveConfig"/>).</summary>
+    public LiveConfig Live { get; }
+
+    /// <summary>The current config.</summary>
+    public RelayConfig Config => Live.Current;
+
+    internal RelaySettings Settings => _settings.Current;
+
+    /// <summary>How often expired events are purged (strfry: 9 s); tests shorten it.</summary>
+    internal TimeSpan CronPeriod { get; init; } = TimeSpan.FromSeconds(9);
+
+    internal Writer Writer => _writer;
+    internal WritePolicyPlugin WritePolicy => _writePolicy;
+    internal WebSocketListener Listener => _listener;
     public ISchnorrVerifier Verifier { get; }
     public int Port => _listener.Port;
     internal EventStore Store => _store;
@@ -101,7 +116,7 @@ public sealed class RelayServer : IAsyncDisposable
         foreach (var i in _ingesters) i.Start();
         _listener.Start();
         // Expired events are never served (queries check expiration); the purge only reclaims space.
-        _cron.Change(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(9));
+        _cron.Change(CronPeriod, CronPeriod);
     }
 
     private HttpResponse? HandleHttp(HttpRequestInfo request)
@@ -121,6 +136,8 @@ public sealed class RelayServer : IAsyncDisposable
         await _listener.DisposeAsync();
         // Drain in pipeline order so every accepted event is written and answered before the store closes.
         foreach (var i in _ingesters) i.Stop();
+        // Events still with the plugin get their verdicts (and the accepted ones reach the writer) first.
+        _writePolicy.Dispose();
         _writer.Stop();
         foreach (var w in _reqWorkers) w.Stop();
         foreach (var m in _monitors) m.Stop();

@@ -84,7 +84,14 @@ internal sealed class ReqMonitor
         if (subs.Remove(sub.SubId, out var old)) { old.Removed = true; _index.Remove(old); }
         subs[sub.SubId] = sub;
         _index.Add(sub, sub.Filters);
-        if (_lastSeenLevId > sub.SnapshotLevId) CatchUp(sub);
+        if (_lastSeenLevId > sub.SnapshotLevId)
+        {
+            CatchUp(sub);
+            // Everything up to _lastSeenLevId that is stored was just sent: levIds are committed in
+            // order, so none can appear later. Events another process committed reach the monitors
+            // after the writer's own newer batches (ExternalCommits), and must not be sent twice.
+            sub.SnapshotLevId = _lastSeenLevId;
+        }
     }
 
     private void CatchUp(Subscription sub)

@@ -17,9 +17,7 @@ internal sealed class ReqWorker
     private readonly WorkQueue<ReqJob> _inbox = new(4096);
     private readonly EventStore _store;
     private readonly ReqMonitor[] _monitors;
-    private readonly int _maxLimit;
-    private readonly long _maxCount;
-    private readonly long _budgetTicks;
+    private readonly LiveSettings _settings;
     private readonly Thread _thread;
     private readonly SubscriptionSink _sink = new();
     // Queries started but not finished, in turn order: new ones go to the front (a cheap REQ should
@@ -35,18 +33,25 @@ internal sealed class ReqWorker
         public Subscription? Subscription { get; } = subscription;
     }
 
-    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, int maxLimit, long maxCount, int timesliceMicroseconds)
+    public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, LiveSettings settings)
     {
         _store = store;
         _monitors = monitors;
-        _maxLimit = maxLimit;
-        _maxCount = maxCount;
-        _budgetTicks = Math.Max(1, Stopwatch.Frequency * timesliceMicroseconds / 1_000_000);
+        _settings = settings;
         _thread = new Thread(Run) { Name = $"ReqWorker {index}", IsBackground = true };
     }
 
     public void Start() => _thread.Start();
-    public void Post(in ReqJob job) => _inbox.Enqueue(job);
+
+    /// <summary>Queues a REQ/COUNT/CLOSE; the result completes later only when the inbox is full.</summary>
+    public ValueTask Post(in ReqJob job) =>
+        _inbox.TryEnqueue(job) == EnqueueResult.Full ? PostWhenRoomAsync(job) : default;
+
+    private async ValueTask PostWhenRoomAsync(ReqJob job)
+    {
+        Metrics.InboxFullWaits.Add(1);
+        await _inbox.EnqueueAsync(job);
+    }
     public void Stop() { _inbox.Complete(); _thread.Join(); }
 
     private ReqMonitor MonitorFor(ClientSession s) => _monitors[(int)(s.Id % _monitors.Length)];
@@ -103,7 +108,7 @@ internal sealed class ReqWorker
         view.Reset();
         if (job.Kind == ReqJobKind.Count)
         {
-            var run = QueryRun.StartCount(job.Filters!, _maxCount, now, snapshot);
+            var run = QueryRun.StartCount(job.Filters!, _settings.Current.Config.Relay.MaxFilterLimitCount, now, snapshot);
             _running.AddFirst(new PendingQuery(session, job.SubIdRaw, run, null));
             return;
         }
@@ -111,7 +116,7 @@ internal sealed class ReqWorker
         if (sub.Removed) return;   // CLOSEd (or replaced) before its query started
         sub.SnapshotLevId = snapshot;
         MonitorFor(session).Post(new MonitorJob { Kind = MonitorJobKind.Remove, Session = session, SubId = sub.SubId });
-        _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _maxLimit, now, snapshot), sub));
+        _running.AddFirst(new PendingQuery(session, job.SubIdRaw, QueryRun.Start(sub.Filters, _settings.Current.Config.Relay.MaxFilterLimit, now, snapshot), sub));
     }
 
     private void StepOne(LinkedListNode<PendingQuery> node, ReadView view)
@@ -124,7 +129,8 @@ internal sealed class ReqWorker
         try
         {
             _sink.Subscription = q.Subscription;
-            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, _budgetTicks);
+            long budgetTicks = Math.Max(1, Stopwatch.Frequency * _settings.Current.Config.Relay.QueryTimesliceBudgetMicroseconds / 1_000_000);
+            finished = q.Run.Step(view, q.Subscription is null ? null : _sink, budgetTicks);
         }
         catch (Exception e)
         {

@@ -24,20 +24,40 @@ internal sealed class Syncer
     private readonly WorkQueue<Ack> _inbox = new(32768);
     private readonly EventStore _store;
     private readonly Thread _thread;
+    private readonly FaultInjection? _faults;
     // Set by the writer after each commit; an fsync only needs to run when something was committed
     // since the last one (purges and rejected-only batches commit too).
     private int _dirty;
+    // Every event with a levId up to this one is on disk.
+    private ulong _durableLevId;
 
-    public Syncer(EventStore store)
+    public Syncer(EventStore store, FaultInjection? faults = null)
     {
         _store = store;
+        _faults = faults;
+        _durableLevId = store.LastLevId;
         _thread = new Thread(Run) { Name = "Syncer", IsBackground = true };
     }
 
     public void Start() => _thread.Start();
 
+    /// <summary>The highest levId known to be fsynced.</summary>
+    public ulong DurableLevId => Volatile.Read(ref _durableLevId);
+
     /// <summary>Queues an answer; call only after the commit that decided it has returned.</summary>
     public void Post(in Ack ack) => _inbox.Enqueue(ack);
+
+    /// <summary>
+    /// `OK true "duplicate:"` for an event found stored with <paramref name="levId"/>: at once when that
+    /// is already on disk, else after the fsync that makes it durable, like the original's own OK.
+    /// </summary>
+    public void AnswerDuplicate(ClientSession session, in Bytes32 id, ulong levId)
+    {
+        if (levId <= DurableLevId)
+            session.SendOk(id.Span, true, WriteMessages.Duplicate);
+        else
+            Post(new Ack { Session = session, Id = id, Accepted = true, Message = WriteMessages.Duplicate });
+    }
 
     public void CommitDone()
     {
@@ -58,15 +78,21 @@ internal sealed class Syncer
             {
                 if (Interlocked.Exchange(ref _dirty, 0) == 1 || n > 0)
                 {
+                    // Read before the sync: mdb_env_sync covers every commit that returned before it began.
+                    ulong committed = _store.LastLevId;
                     long start = Stopwatch.GetTimestamp();
+                    _faults?.SyncerBeforeSync?.Invoke();
                     _store.Sync();
                     Metrics.SyncTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    if (committed > _durableLevId) Volatile.Write(ref _durableLevId, committed);
                 }
                 for (int i = 0; i < n; i++) acks[i].Session.SendOk(acks[i].Id.Span, acks[i].Accepted, acks[i].Message);
             }
             catch (Exception e)
             {
-                // The events are committed but their durability is unknown: never claim it.
+                // The events are committed but their durability is unknown: never claim it. The dirty
+                // flag comes back so the next round tries again.
+                Volatile.Write(ref _dirty, 1);
                 RelayLog.Error($"syncer: fsync failed: {e.Message}");
                 for (int i = 0; i < n; i++) acks[i].Session.SendOk(acks[i].Id.Span, false, "error: could not make the event durable");
             }

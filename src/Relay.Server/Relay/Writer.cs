@@ -20,6 +20,7 @@ internal sealed class Writer
     private readonly Thread _thread;
     private ReqMonitor[] _monitors = [];
     private readonly Syncer _syncer;
+    private readonly ExternalCommits _external;
     private volatile bool _purgeRequested;
     // EVENTs received but not yet through an ingester. While some are, the writer holds its commit
     // open for up to GatherTicks so they join it: each commit is followed by a fixed-cost fsync, and a
@@ -28,12 +29,18 @@ internal sealed class Writer
     private int _ingesting;
     private static readonly long GatherTicks = Stopwatch.Frequency / 2000;   // 0.5 ms
 
-    public Writer(EventStore store)
+    private readonly FaultInjection? _faults;
+
+    public Writer(EventStore store, FaultInjection? faults = null)
     {
         _store = store;
-        _syncer = new Syncer(store);
+        _faults = faults;
+        _syncer = new Syncer(store, faults);
+        _external = new ExternalCommits(store);
         _thread = new Thread(Run) { Name = "Writer", IsBackground = true };
     }
+
+    public Syncer Syncer => _syncer;
 
     public void Start(ReqMonitor[] monitors) { _monitors = monitors; _syncer.Start(); _thread.Start(); }
 
@@ -59,25 +66,36 @@ internal sealed class Writer
         var items = new WriteItem[MaxBatch];
         var results = new WriteResult[MaxBatch];
         int n;
-        while ((n = _inbox.DrainTo(jobs, 1000)) >= 0)
+        while ((n = _inbox.DrainTo(jobs, _purgeRequested || _external.HasBacklog ? 0 : ExternalCommits.PollMilliseconds)) >= 0)
         {
             if (_purgeRequested) Purge();
-            if (n == 0) continue;
-            n = Gather(jobs, n);
-            try
+            if (n > 0)
             {
-                WriteBatch(jobs.AsSpan(0, n), items, results);
+                n = Gather(jobs, n);
+                try
+                {
+                    WriteBatch(jobs.AsSpan(0, n), items, results);
+                }
+                finally
+                {
+                    for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
+                }
             }
-            catch (Exception e)
-            {
-                // A failed transaction stored nothing of this batch: say so to every client in it.
-                RelayLog.Error($"writer: {e}");
-                for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, "error: could not store the event");
-            }
-            finally
-            {
-                for (int i = 0; i < n; i++) { ReturnBuffers(jobs[i]); jobs[i] = default; }
-            }
+            FeedExternalCommits(poll: n == 0);
+        }
+    }
+
+    /// <summary>Hands events committed by other processes to the monitors (see <see cref="ExternalCommits"/>).</summary>
+    private void FeedExternalCommits(bool poll)
+    {
+        try
+        {
+            if (poll) _external.Poll();
+            _external.PublishSlice(_monitors);
+        }
+        catch (Exception e)
+        {
+            RelayLog.ErrorLimited($"writer: reading events committed by another process: {e.Message}");
         }
     }
 
@@ -101,26 +119,31 @@ internal sealed class Writer
 
         long start = Stopwatch.GetTimestamp();
         Metrics.WriteBatchSize.Record(n);
-        _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
-
-        var visible = CommittedBatch.Rent();
-        for (int i = 0; i < n; i++)
+        try
         {
-            var status = results[i].Status;
-            if (status == WriteStatus.Stored || status == WriteStatus.Ephemeral)
-                visible.Add(jobs[i].Packed.Span, jobs[i].Json.Span, results[i].LevId);
+            _faults?.WriterBeforeCommit?.Invoke();
+            ulong before = _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
+            _external.OwnBatchCommitted(before, _store.LastLevId);
         }
-        if (visible.Count > 0 && _monitors.Length > 0)
+        catch (Exception e)
         {
-            visible.SetReaders(_monitors.Length);
-            foreach (var m in _monitors) m.PostEvents(visible);
-        }
-        else
-        {
-            visible.SetReaders(1);
-            visible.Release();
+            // The transaction was rolled back: nothing of this batch is stored, and every client says so.
+            RelayLog.Error($"writer: batch of {n} not stored: {e.Message}");
+            for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, "error: could not store the event");
+            return;
         }
 
+        // From here the batch is committed: a failure below must not turn into "could not store".
+        // Delivery to subscribers is best effort; the answers always go to the syncer.
+        try
+        {
+            _faults?.WriterAfterCommit?.Invoke();
+            Publish(jobs, results);
+        }
+        catch (Exception e)
+        {
+            RelayLog.Error($"writer: after commit: {e}");
+        }
         Metrics.WriteTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
 
         for (int i = 0; i < n; i++)
@@ -140,13 +163,41 @@ internal sealed class Writer
         _syncer.CommitDone();
     }
 
+    /// <summary>Hands the batch's visible events (stored and ephemeral) to every monitor.</summary>
+    private void Publish(Span<WriteJob> jobs, WriteResult[] results)
+    {
+        var visible = CommittedBatch.Rent();
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            var status = results[i].Status;
+            if (status == WriteStatus.Stored || status == WriteStatus.Ephemeral)
+                visible.Add(jobs[i].Packed.Span, jobs[i].Json.Span, results[i].LevId);
+        }
+        if (visible.Count > 0 && _monitors.Length > 0)
+        {
+            visible.SetReaders(_monitors.Length);
+            foreach (var m in _monitors) m.PostEvents(visible);
+        }
+        else
+        {
+            visible.SetReaders(1);
+            visible.Release();
+        }
+    }
+
+    // Expired events removed per writer loop: the purge shares the writer with the live batches, so a
+    // backlog (a restart after a long stop) is worked off in slices between them.
+    internal const int PurgeSlice = 2000;
+
     private void Purge()
     {
         _purgeRequested = false;
         try
         {
-            int purged = _store.PurgeExpired(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            int purged = _store.PurgeExpired(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), PurgeSlice);
             if (purged > 0) RelayLog.Info($"cron: purged {purged} expired events");
+            // A full slice means more may be waiting: take the next one on the next loop.
+            if (purged == PurgeSlice) _purgeRequested = true;
         }
         catch (Exception e)
         {

@@ -10,9 +10,12 @@ public interface IWebSocketHandler
 
     /// <summary>
     /// One complete text message (fragments reassembled, UTF-8 already validated). The span points into
-    /// a transport buffer and is only valid during the call.
+    /// a transport buffer and is only valid during the call: copy what must outlive it before returning.
+    /// A result that is not complete (the relay's inbox is full) pauses the connection: no further
+    /// message is read until it completes, which is how back-pressure reaches the socket without
+    /// blocking a thread-pool thread.
     /// </summary>
-    void OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8);
+    ValueTask OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8);
 
     /// <summary>Exactly once per opened connection, after it is gone (SendText already returns false).</summary>
     void OnClose(WsConnection connection);

@@ -16,6 +16,9 @@ public sealed class ListenerOptions
     /// <summary>Bytes queued for a connection and not yet sent; passing it aborts the connection.</summary>
     public long MaxPendingOutboundBytes { get; init; } = 33554432;
 
+    /// <summary>SO_KEEPALIVE on accepted sockets (strfry's relay.enableTcpKeepalive): finds peers that vanished behind a proxy.</summary>
+    public bool EnableTcpKeepalive { get; init; }
+
     /// <summary>JSON bytes served for <c>Accept: application/nostr+json</c> (NIP-11).</summary>
     public Func<HttpRequestInfo, ReadOnlyMemory<byte>>? Nip11Document { get; init; }
 

@@ -114,6 +114,9 @@ public sealed class WebSocketListener : IAsyncDisposable
 
     internal void Remove(WsConnection connection) => _connections.TryRemove(connection.Id, out _);
 
+    /// <summary>The live connections (tests look at their sockets).</summary>
+    internal ICollection<WsConnection> Connections => _connections.Values;
+
     private async Task AcceptLoopAsync(Socket listenSocket)
     {
         var stopping = _stopping.Token;
@@ -143,6 +146,8 @@ public sealed class WebSocketListener : IAsyncDisposable
             try
             {
                 socket.NoDelay = true;
+                if (_options.EnableTcpKeepalive)
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
                 var connection = new WsConnection(socket, this, _options, _handler);
                 _connections[connection.Id] = connection;
                 connection.Start();

@@ -110,6 +110,8 @@ public sealed class WsConnection
 
     internal bool IsOpen => _phase == ConnectionPhase.Open;
 
+    internal Socket Socket => _socket;
+
     /// <summary>
     /// Queues one unmasked text frame. Thread-safe, never blocks. False if the connection is closed, or was
     /// just aborted because its pending output passed <see cref="ListenerOptions.MaxPendingOutboundBytes"/>.
@@ -291,7 +293,15 @@ public sealed class WsConnection
         {
             var result = await reader.ReadAsync();
             var buffer = result.Buffer;
-            bool stop = ProcessFrames(ref buffer);
+            bool stop = ProcessFrames(ref buffer, out ValueTask pending);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                // Frames may remain behind the one that paused us: mark nothing as examined, so the
+                // next read returns them at once instead of waiting for more bytes from the peer.
+                reader.AdvanceTo(buffer.Start);
+                await pending;
+                continue;
+            }
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (stop || result.IsCompleted || result.IsCanceled)
                 return;
@@ -299,8 +309,10 @@ public sealed class WsConnection
     }
 
     /// <returns>True when the frame loop is over (close handshake done or protocol failure).</returns>
-    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
+    /// <param name="pending">Not completed when the handler paused the connection; the loop then stops early.</param>
+    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer, out ValueTask pending)
     {
+        pending = default;
         while (true)
         {
             var kind = _assembler.TryReadFrame(ref buffer, out var frame);
@@ -314,8 +326,10 @@ public sealed class WsConnection
                 case WsFrameKind.Text:
                     // After our close frame went out, RFC 6455 lets us discard what still arrives.
                     if (!_outputClosed)
-                        DeliverText(frame.Payload);
+                        pending = DeliverText(frame.Payload);
                     _assembler.ReleaseMessageBuffer();
+                    if (!pending.IsCompletedSuccessfully)
+                        return false;
                     continue;
                 case WsFrameKind.Ping:
                     SendFrame(WsOpcode.Pong, frame.Payload, default, default);
@@ -332,11 +346,26 @@ public sealed class WsConnection
         }
     }
 
-    private void DeliverText(ReadOnlySpan<byte> utf8)
+    private ValueTask DeliverText(ReadOnlySpan<byte> utf8)
     {
         try
         {
-            _handler.OnTextMessage(this, utf8);
+            var pending = _handler.OnTextMessage(this, utf8);
+            return pending.IsCompletedSuccessfully ? default : AwaitHandlerAsync(pending);
+        }
+        catch (Exception e)
+        {
+            Report(e);
+            Close(WsCloseStatus.InternalError, "internal error");
+            return default;
+        }
+    }
+
+    private async ValueTask AwaitHandlerAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
         }
         catch (Exception e)
         {

@@ -9,9 +9,17 @@ public sealed class TestClient : IAsyncDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
     private readonly ClientWebSocket _ws;
-    private readonly byte[] _buffer = new byte[1 << 20];
+    // A pump owns the socket's receive side, so waiting for a message with a timeout never cancels a
+    // socket read (ClientWebSocket aborts the connection when a pending receive is cancelled).
+    private readonly System.Threading.Channels.Channel<JsonElement[]?> _messages =
+        System.Threading.Channels.Channel.CreateUnbounded<JsonElement[]?>();
+    private readonly Task _pump;
 
-    private TestClient(ClientWebSocket ws) => _ws = ws;
+    private TestClient(ClientWebSocket ws)
+    {
+        _ws = ws;
+        _pump = Task.Run(PumpAsync);
+    }
 
     public WebSocketState State => _ws.State;
 
@@ -23,6 +31,40 @@ public sealed class TestClient : IAsyncDisposable
         return new TestClient(ws);
     }
 
+    private async Task PumpAsync()
+    {
+        var buffer = new byte[1 << 20];
+        try
+        {
+            while (true)
+            {
+                int total = 0;
+                ValueWebSocketReceiveResult r;
+                do
+                {
+                    if (total == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                    r = await _ws.ReceiveAsync(buffer.AsMemory(total), CancellationToken.None);
+                    if (r.MessageType == WebSocketMessageType.Close) return;
+                    total += r.Count;
+                }
+                while (!r.EndOfMessage);
+                using var doc = JsonDocument.Parse(buffer.AsMemory(0, total));
+                var items = new List<JsonElement>();
+                foreach (var e in doc.RootElement.EnumerateArray()) items.Add(e.Clone());
+                _messages.Writer.TryWrite(items.ToArray());
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            // null = the connection is closed.
+            _messages.Writer.TryWrite(null);
+            _messages.Writer.TryComplete();
+        }
+    }
+
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
 
     public async Task SendAsync(byte[] utf8)
@@ -31,25 +73,24 @@ public sealed class TestClient : IAsyncDisposable
         await _ws.SendAsync(utf8, WebSocketMessageType.Text, true, cts.Token);
     }
 
-    /// <summary>Next relay message, or null when the connection closed.</summary>
+    /// <summary>Next relay message, or null when the connection closed. Throws OperationCanceledException on timeout.</summary>
     public async Task<JsonElement[]?> ReceiveAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? s_timeout);
-        int total = 0;
-        while (true)
+        try
         {
-            var r = await _ws.ReceiveAsync(_buffer.AsMemory(total), cts.Token);
-            if (r.MessageType == WebSocketMessageType.Close) return null;
-            total += r.Count;
-            if (r.EndOfMessage) break;
+            var m = await _messages.Reader.ReadAsync(cts.Token);
+            // Keep reporting "closed" to later readers.
+            if (m is null) _messages.Writer.TryWrite(null);
+            return m;
         }
-        using var doc = JsonDocument.Parse(_buffer.AsMemory(0, total));
-        var items = new List<JsonElement>();
-        foreach (var e in doc.RootElement.EnumerateArray()) items.Add(e.Clone());
-        return items.ToArray();
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            return null;
+        }
     }
 
-    /// <summary>True when no message arrives within the window.</summary>
+    /// <summary>True when no message arrives within the window; the connection stays usable.</summary>
     public async Task<bool> IsSilentAsync(TimeSpan window)
     {
         try
@@ -116,5 +157,6 @@ public sealed class TestClient : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
         _ws.Dispose();
+        await _pump;
     }
 }

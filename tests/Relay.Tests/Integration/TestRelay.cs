@@ -17,7 +17,9 @@ public sealed class TestRelay : IAsyncDisposable
     public Uri Url => new($"ws://127.0.0.1:{Server.Port}/");
     public Uri HttpUrl => new($"http://127.0.0.1:{Server.Port}/");
 
-    public static TestRelay Start(Action<RelayConfig>? configure = null, string? dir = null)
+    public static TestRelay Start(Action<RelayConfig>? configure = null, string? dir = null) => Start(configure, dir, null, null);
+
+    internal static TestRelay Start(Action<RelayConfig>? configure, string? dir, FaultInjection? faults, TimeSpan? cronPeriod = null)
     {
         dir ??= NewTempDir();
         var config = new RelayConfig { Db = dir };
@@ -28,7 +30,7 @@ public sealed class TestRelay : IAsyncDisposable
         config.Relay.NumThreads.ReqMonitor = 2;
         configure?.Invoke(config);
         RelayLog.Quiet = true;
-        var server = new RelayServer(config);
+        var server = new RelayServer(config, null, faults) { CronPeriod = cronPeriod ?? TimeSpan.FromSeconds(9) };
         server.Start();
         return new TestRelay(server, dir);
     }

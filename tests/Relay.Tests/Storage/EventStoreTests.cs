@@ -310,7 +310,7 @@ public sealed class EventStoreTests : IDisposable
 
         var error = Assert.Throws<StoreSchemaException>(() => TempStore.Open(_db.Directory));
         Assert.Contains("schema version 99", error.Message);
-        Assert.Contains($"schema version {EventStore.SchemaVersion}", error.Message);
+        Assert.Contains($"schema versions 1 to {EventStore.SchemaVersion}", error.Message);
     }
 
     [Fact]

@@ -21,7 +21,11 @@ internal sealed class EchoHandler : IWebSocketHandler
         Opened.Writer.TryWrite(connection);
     }
 
-    public void OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8) => connection.SendText(utf8);
+    public ValueTask OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8)
+    {
+        connection.SendText(utf8);
+        return default;
+    }
 
     public void OnClose(WsConnection connection)
     {

@@ -230,7 +230,7 @@ public class WebSocketProtocolTests
         {
         }
 
-        public void OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8) => throw new InvalidOperationException("handler bug");
+        public ValueTask OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8) => throw new InvalidOperationException("handler bug");
 
         public void OnClose(WsConnection connection) => Closed.TrySetResult();
     }
