@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LightningDB;
+using Relay.Native.Negentropy;
 using Relay.Native.Storage.Payloads;
 
 namespace Relay.Native.Storage;
@@ -46,6 +47,9 @@ public sealed class EventStore : IDisposable
     internal StoreDatabases Databases => _dbs;
     internal PayloadDictionaries PayloadDictionaries => _dictionaries;
 
+    /// <summary>For maintenance that needs its own write transactions (negentropy tree builds); LMDB serializes them with the writer's.</summary>
+    internal LightningEnvironment Environment => _env;
+
     public static EventStore Open(StoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -74,6 +78,7 @@ public sealed class EventStore : IDisposable
             using var txn = env.BeginTransaction();
             var dbs = StoreDatabases.Open(txn);
             CheckSchema(txn, dbs, options.Path);
+            TreeDefinitions.EnsureRegistry(txn, dbs);
             ulong lastLevId = ReadLastLevId(txn, dbs);
             txn.Commit().ThrowOnError();
             return new EventStore(env, dbs, lastLevId);
@@ -170,6 +175,7 @@ public sealed class EventStore : IDisposable
                 IndexKeys.WriteLevId(lev, lastLevId);
                 txn.Put(_dbs.Meta, LevIdKey, lev, PutOptions.None).ThrowOnError();
             }
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             Volatile.Write(ref _lastLevId, lastLevId);
             return before;
@@ -215,6 +221,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             int removed = _writer.PurgeExpired(txn, now, max);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
@@ -228,6 +235,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             bool removed = _writer.Remove(txn, levId);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
@@ -272,6 +280,7 @@ public sealed class EventStore : IDisposable
             {
                 if (_writer.Remove(txn, levId)) removed++;
             }
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
