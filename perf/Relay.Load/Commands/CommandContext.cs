@@ -1,5 +1,6 @@
 using Relay.Load.Cli;
 using Relay.Load.Reporting;
+using Relay.Load.Scenarios;
 
 namespace Relay.Load.Commands;
 
@@ -17,6 +18,15 @@ public static class CommandContext
     public static (string Directory, string Name) ReportTarget(CliArgs args, string scenario) =>
         (args.GetString("report-dir", Path.Combine("perf", "results")),
          args.GetString("name", $"{scenario}-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
+
+    /// <summary><c>--pid N [--db-dir DIR]</c>: the relay process to sample from /proc, and where its data.mdb lives.</summary>
+    public static RelayProbe? Probe(CliArgs args)
+    {
+        long pid = args.GetLong("pid", 0);
+        string? dbDir = args.GetString("db-dir");
+        if (pid == 0 && dbDir is not null) throw new CliException("--db-dir needs --pid (the relay process it belongs to)");
+        return RelayProbe.For(pid > 0 ? checked((int)pid) : null, dbDir);
+    }
 
     public static CancellationTokenSource CancelOnCtrlC()
     {

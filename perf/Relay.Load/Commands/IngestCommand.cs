@@ -4,7 +4,10 @@ using Relay.Load.Scenarios;
 
 namespace Relay.Load.Commands;
 
-/// <summary><c>ingest --url ws://.. --events events.bin --connections 16 --window 64 [--rate N/s] [--count N] [--duration 60s] [--timeout 10s] [--metrics-url http://127.0.0.1:7777/metrics]</c></summary>
+/// <summary>
+/// <c>ingest --url ws://.. --events events.bin --connections 16 --window 64 [--rate N/s] [--from N] [--count N] [--duration 60s]
+/// [--timeout 10s] [--metrics-url http://127.0.0.1:7777/metrics] [--progress-every 100k] [--pid N] [--db-dir DIR]</c>
+/// </summary>
 public static class IngestCommand
 {
     public static async Task<int> RunAsync(CliArgs args)
@@ -15,9 +18,11 @@ public static class IngestCommand
         var options = new IngestOptions(url, name,
             Math.Max(1, args.GetInt("connections", 16)), Math.Max(1, args.GetInt("window", 64)), args.GetRate("rate", 0),
             args.GetInt("count", 0), args.GetDuration("duration", TimeSpan.FromSeconds(60)), args.GetDuration("timeout", TimeSpan.FromSeconds(10)),
-            args.GetString("metrics-url") is { } metrics ? new Uri(metrics) : null);
+            args.GetString("metrics-url") is { } metrics ? new Uri(metrics) : null,
+            args.GetInt("from", 0), args.GetInt("progress-every", 0), CommandContext.Probe(args));
         args.RejectUnknown();
-        EventCorpus corpus = EventCorpus.Load(events);
+        // Only the events this run sends are loaded (a 1M-event file is more than a GB).
+        EventCorpus corpus = EventCorpus.Load(events, options.Count > 0 ? checked(options.From + options.Count) : 0);
         using var cancel = CommandContext.CancelOnCtrlC();
         return CommandContext.Publish(await IngestScenario.RunAsync(options, corpus, cancel.Token).ConfigureAwait(false), directory);
     }

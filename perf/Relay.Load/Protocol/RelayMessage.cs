@@ -20,7 +20,11 @@ public readonly ref struct RelayMessage
     public ReadOnlySpan<byte> Text { get; init; }
     public ReadOnlySpan<byte> Event { get; init; }
 
-    public static bool TryParse(ReadOnlySpan<byte> json, out RelayMessage message)
+    /// <summary>
+    /// Reads a message; with <paramref name="skipEventBody"/> an EVENT's object is not walked (its
+    /// <see cref="Event"/> is left empty), for a reader that only needs the sub id.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> json, out RelayMessage message, bool skipEventBody = false)
     {
         message = default;
         try
@@ -40,6 +44,11 @@ public readonly ref struct RelayMessage
             if (reader.ValueTextEquals("EVENT"u8))
             {
                 ReadOnlySpan<byte> sub = NextString(json, ref reader);
+                if (skipEventBody)
+                {
+                    message = new RelayMessage { Type = RelayMessageType.Event, SubscriptionId = sub };
+                    return true;
+                }
                 if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
                 int start = (int)reader.TokenStartIndex;
                 reader.Skip();
@@ -74,10 +83,15 @@ public readonly ref struct RelayMessage
         }
     }
 
-    /// <summary>The NIP-01 machine-readable prefix of a message (<c>blocked</c> of <c>blocked: spam</c>), for grouping.</summary>
+    /// <summary>
+    /// The NIP-01 machine-readable prefix of a message (<c>blocked</c> of <c>blocked: spam</c>), for
+    /// grouping. strfry puts <c>ERROR: </c> before the prefix of its CLOSED and NOTICE texts
+    /// (<c>ERROR: bad req: ...</c>, <c>ERROR: too many concurrent REQs</c>); that is kept with the prefix after it.
+    /// </summary>
     public static string PrefixOf(ReadOnlySpan<byte> text)
     {
         if (text.IsEmpty) return "(empty)";
+        if (text.StartsWith("ERROR: "u8) && text.Length > 7) return "ERROR: " + PrefixOf(text[7..]);
         int colon = text.IndexOf((byte)':');
         ReadOnlySpan<byte> prefix = colon > 0 && colon <= 40 ? text[..colon] : text[..Math.Min(text.Length, 40)];
         return Encoding.UTF8.GetString(prefix);

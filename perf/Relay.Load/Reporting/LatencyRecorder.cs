@@ -31,7 +31,7 @@ public sealed class LatencyRecorder
         lock (_lock)
         {
             long count = _histogram.TotalCount;
-            if (count == 0) return new LatencySummary(0, 0, 0, 0, 0, 0, 0, 0);
+            if (count == 0) return new LatencySummary(0, 0, 0, 0, 0, 0, 0, 0, 0);
             return new LatencySummary(count,
                 _min / 1000.0,
                 _histogram.GetMean() / 1000.0,
@@ -39,10 +39,11 @@ public sealed class LatencyRecorder
                 _histogram.GetValueAtPercentile(75) / 1000.0,
                 _histogram.GetValueAtPercentile(95) / 1000.0,
                 _histogram.GetValueAtPercentile(99) / 1000.0,
+                _histogram.GetValueAtPercentile(99.9) / 1000.0,
                 _histogram.GetMaxValue() / 1000.0);
         }
     }
 }
 
 /// <summary>Latency statistics in milliseconds.</summary>
-public sealed record LatencySummary(long Count, double MinMs, double MeanMs, double P50Ms, double P75Ms, double P95Ms, double P99Ms, double MaxMs);
+public sealed record LatencySummary(long Count, double MinMs, double MeanMs, double P50Ms, double P75Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs);

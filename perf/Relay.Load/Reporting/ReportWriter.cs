@@ -30,7 +30,7 @@ public static class ReportWriter
         text.AppendLine(new string('=', 78));
         text.AppendLine(title);
         text.AppendLine(new string('=', 78));
-        text.AppendLine(F($"duration {report.Duration.TotalSeconds:0.00} s, sent {Bytes(report.BytesSent)}, received {Bytes(report.BytesReceived)}, client CPU {report.ClientCpu.TotalSeconds:0.00} s"));
+        text.AppendLine(F($"duration {report.Duration.TotalSeconds:0.00} s, sent {Bytes(report.BytesSent)}, received {Bytes(report.BytesReceived)}, client CPU {report.ClientCpu.TotalSeconds:0.00} s{LoadAverage(report)}"));
         if (report.Parameters.Count > 0)
             text.AppendLine("params   " + string.Join(", ", report.Parameters.Select(p => p.Key + "=" + p.Value)));
         text.AppendLine();
@@ -44,8 +44,14 @@ public static class ReportWriter
         if (report.Latencies.Count > 0)
         {
             text.AppendLine();
-            Table(text, ["latency (ms)", "count", "min", "mean", "p50", "p75", "p95", "p99", "max"],
+            Table(text, ["latency (ms)", "count", "min", "mean", "p50", "p75", "p95", "p99", "p99.9", "max"],
                 report.Latencies.Select(l => LatencyRow(l.Key, l.Value)));
+        }
+        foreach (ReportSeries series in report.Series)
+        {
+            text.AppendLine();
+            text.AppendLine(series.Title);
+            Table(text, series.Columns.Select(c => c.Name).ToArray(), series.Rows.Select(series.Format));
         }
         foreach (string note in report.Notes) text.AppendLine("note: " + note);
         text.AppendLine();
@@ -60,7 +66,7 @@ public static class ReportWriter
         md.AppendLine(F($"- relay: `{report.Url}`"));
         md.AppendLine(F($"- started: {report.StartedAt:u}, duration {report.Duration.TotalSeconds:0.00} s"));
         md.AppendLine($"- bytes sent {Bytes(report.BytesSent)}, received {Bytes(report.BytesReceived)}");
-        md.AppendLine(F($"- load tool CPU {report.ClientCpu.TotalSeconds:0.00} s"));
+        md.AppendLine(F($"- load tool CPU {report.ClientCpu.TotalSeconds:0.00} s{LoadAverage(report)}"));
         foreach (var p in report.Parameters) md.AppendLine($"- {p.Key}: `{p.Value}`");
         md.AppendLine();
         md.AppendLine("| counter | value |");
@@ -77,9 +83,18 @@ public static class ReportWriter
         if (report.Latencies.Count > 0)
         {
             md.AppendLine();
-            md.AppendLine("| latency (ms) | count | min | mean | p50 | p75 | p95 | p99 | max |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| latency (ms) | count | min | mean | p50 | p75 | p95 | p99 | p99.9 | max |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var l in report.Latencies) md.AppendLine("| " + string.Join(" | ", LatencyRow(l.Key, l.Value)) + " |");
+        }
+        foreach (ReportSeries series in report.Series)
+        {
+            md.AppendLine();
+            md.AppendLine($"**{series.Title}**");
+            md.AppendLine();
+            md.AppendLine("| " + string.Join(" | ", series.Columns.Select(c => c.Name)) + " |");
+            md.AppendLine("|" + string.Concat(series.Columns.Select(_ => "---:|")));
+            foreach (double?[] row in series.Rows) md.AppendLine("| " + string.Join(" | ", series.Format(row)) + " |");
         }
         if (report.Notes.Count > 0)
         {
@@ -103,6 +118,8 @@ public static class ReportWriter
             json.WriteNumber("bytesSent", report.BytesSent);
             json.WriteNumber("bytesReceived", report.BytesReceived);
             json.WriteNumber("clientCpuSeconds", Math.Round(report.ClientCpu.TotalSeconds, 3));
+            if (report.LoadAverageAtStart is double loadStart) json.WriteNumber("loadAverageAtStart", loadStart);
+            if (report.LoadAverageAtEnd is double loadEnd) json.WriteNumber("loadAverageAtEnd", loadEnd);
             json.WriteStartObject("parameters");
             foreach (var p in report.Parameters) json.WriteString(p.Key, p.Value);
             json.WriteEndObject();
@@ -132,8 +149,29 @@ public static class ReportWriter
                 json.WriteNumber("p75", Math.Round(s.P75Ms, 3));
                 json.WriteNumber("p95", Math.Round(s.P95Ms, 3));
                 json.WriteNumber("p99", Math.Round(s.P99Ms, 3));
+                json.WriteNumber("p99.9", Math.Round(s.P999Ms, 3));
                 json.WriteNumber("max", Math.Round(s.MaxMs, 3));
                 json.WriteEndObject();
+            }
+            json.WriteEndObject();
+            json.WriteStartArray("headlineLatencies");
+            foreach (string key in report.HeadlineLatencies) json.WriteStringValue(key);
+            json.WriteEndArray();
+            json.WriteStartObject("series");
+            foreach (ReportSeries series in report.Series)
+            {
+                json.WriteStartArray(series.Title);
+                foreach (double?[] row in series.Rows)
+                {
+                    json.WriteStartObject();
+                    for (int c = 0; c < row.Length; c++)
+                    {
+                        if (row[c] is double v) json.WriteNumber(series.Columns[c].Name, Math.Round(v, 3));
+                        else json.WriteNull(series.Columns[c].Name);
+                    }
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
             }
             json.WriteEndObject();
             json.WriteStartArray("notes");
@@ -146,10 +184,13 @@ public static class ReportWriter
 
     private static string[] LatencyRow(string name, LatencySummary s) =>
     [
-        name, s.Count.ToString("N0", s_invariant), Ms(s.MinMs), Ms(s.MeanMs), Ms(s.P50Ms), Ms(s.P75Ms), Ms(s.P95Ms), Ms(s.P99Ms), Ms(s.MaxMs),
+        name, s.Count.ToString("N0", s_invariant), Ms(s.MinMs), Ms(s.MeanMs), Ms(s.P50Ms), Ms(s.P75Ms), Ms(s.P95Ms), Ms(s.P99Ms), Ms(s.P999Ms), Ms(s.MaxMs),
     ];
 
-    private static string Ms(double value) => value.ToString(value < 10 ? "0.000" : value < 1000 ? "0.00" : "0", s_invariant);
+    private static string LoadAverage(LoadReport report) =>
+        report.LoadAverageAtStart is double start && report.LoadAverageAtEnd is double end ? F($", load average {start:0.0} -> {end:0.0}") : "";
+
+    internal static string Ms(double value) => value.ToString(value < 10 ? "0.000" : value < 1000 ? "0.00" : "0", s_invariant);
 
     private static void Table(StringBuilder text, string[] header, IEnumerable<string[]> rows)
     {

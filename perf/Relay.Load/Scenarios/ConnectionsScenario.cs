@@ -34,6 +34,8 @@ public static class ConnectionsScenario
             report.Notes.Add($"this process may open only {limit} files (ulimit -n); {options.Count} connections will hit it. The relay needs a limit above the count too.");
 
         int pid = options.RelayPid ?? 0;
+        RelayProbe? probe = RelayProbe.For(options.RelayPid, null);
+        RelaySample? relayBefore = probe?.Sample();
         long? rssBefore = pid > 0 ? ProcessStats.ResidentKiB(pid) : null;
         int? fdsBefore = pid > 0 ? ProcessStats.OpenFiles(pid) : null;
 
@@ -71,6 +73,7 @@ public static class ConnectionsScenario
             await Task.WhenAll(workers).ConfigureAwait(false);
         }
 
+        RelaySample? relayAfterOpen = probe?.Sample();
         long? rssAfterOpen = pid > 0 ? ProcessStats.ResidentKiB(pid) : null;
         int? fdsAfterOpen = pid > 0 ? ProcessStats.OpenFiles(pid) : null;
         int openBeforeHold = handlers.Count(h => h.Socket.IsOpen);
@@ -120,8 +123,10 @@ public static class ConnectionsScenario
             report.Counter("relay open fds before", fb);
             report.Counter("relay open fds after open", fa);
         }
-        report.Latency("connect (TCP + upgrade)", connectLatency);
-        if (options.Subscribe) report.Latency("REQ -> EOSE", subscribeLatency);
+        report.Latency("connect (TCP + upgrade)", connectLatency, headline: true);
+        if (options.Subscribe) report.Latency("REQ -> EOSE", subscribeLatency, headline: true);
+        if (probe is not null && relayBefore is not null && relayAfterOpen is not null)
+            probe.Report(report, relayBefore, relayAfterOpen, "connection", opened.Opened);
         report.AddGroups("connect failures", opened.Failures);
         report.AddGroups("CLOSED by prefix", state.ClosedByPrefix);
         report.AddGroups("NOTICE by prefix", state.Notices);

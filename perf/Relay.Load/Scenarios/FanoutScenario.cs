@@ -10,7 +10,7 @@ using Relay.Native.Events;
 namespace Relay.Load.Scenarios;
 
 public sealed record FanoutOptions(Uri Url, string Name, int Subscribers = 1000, int Events = 200, double Rate = 50,
-    ulong Seed = 1, TimeSpan? Duration = null, TimeSpan? Grace = null, int Concurrency = 200);
+    ulong Seed = 1, TimeSpan? Duration = null, TimeSpan? Grace = null, int Concurrency = 200, RelayProbe? Probe = null);
 
 /// <summary>
 /// S subscribers hold <c>{"kinds":[1],"#t":[run tag],"since":now}</c>; one publisher posts E events at a
@@ -60,6 +60,7 @@ public static class FanoutScenario
         int subscribed = subscribers.Count(s => s.Subscribed);
 
         int published = 0;
+        RelaySample? relayBefore = options.Probe?.Sample();
         long publishStart = Stopwatch.GetTimestamp();
         if (publisher is not null && !run.IsCancellationRequested)
         {
@@ -85,6 +86,7 @@ public static class FanoutScenario
         while (Interlocked.Read(ref state.Delivered) < expected && Stopwatch.GetTimestamp() < graceEnd && !cancellation.IsCancellationRequested)
             await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
         stopwatch.Stop();
+        RelaySample? relayAfter = options.Probe?.Sample();
 
         receiveStop.Cancel();
         var all = new List<NostrWebSocket?>(opened.Sockets);
@@ -106,8 +108,10 @@ public static class FanoutScenario
         report.Rate("published", published / Math.Max(publishSeconds, 1e-9));
         double deliverySeconds = (Volatile.Read(ref state.LastDelivery) - publishStart) / (double)Stopwatch.Frequency;
         report.Rate("delivered", state.Delivered / Math.Max(deliverySeconds, 1e-9));
-        report.Latency("publish -> delivery", state.DeliveryLatency);
-        report.Latency("EVENT -> OK (publisher)", state.OkLatency);
+        report.Latency("publish -> delivery", state.DeliveryLatency, headline: true);
+        report.Latency("EVENT -> OK (publisher)", state.OkLatency, headline: true);
+        if (options.Probe is { } probe && relayBefore is not null && relayAfter is not null)
+            probe.Report(report, relayBefore, relayAfter, "delivery", state.Delivered);
         report.AddGroups("publish rejected by prefix", state.RejectedByPrefix);
         report.AddGroups("CLOSED by prefix", state.ClosedByPrefix);
         report.AddGroups("NOTICE by prefix", state.Notices);

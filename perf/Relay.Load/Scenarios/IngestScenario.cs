@@ -9,11 +9,15 @@ using Relay.Native.Events;
 namespace Relay.Load.Scenarios;
 
 public sealed record IngestOptions(Uri Url, string Name, int Connections = 16, int Window = 64, double Rate = 0,
-    int Count = 0, TimeSpan? Duration = null, TimeSpan? Timeout = null, Uri? MetricsUrl = null);
+    int Count = 0, TimeSpan? Duration = null, TimeSpan? Timeout = null, Uri? MetricsUrl = null,
+    int From = 0, int ProgressEvery = 0, RelayProbe? Probe = null);
 
 /// <summary>
-/// Publishes the corpus over N connections, at most W unacknowledged EVENTs each, optionally paced
-/// to a fixed offered rate; latency is EVENT written to the socket -> its OK read back.
+/// Publishes the corpus (or events [From, From+Count) of it) over N connections, at most W
+/// unacknowledged EVENTs each, optionally paced to a fixed offered rate; latency is EVENT written to
+/// the socket -> its OK read back. With <c>ProgressEvery</c> it also reports each step of that many
+/// acknowledged events (rate, latency, relay CPU, RSS and DB size), to show how filling a database
+/// slows down as its indexes grow.
 /// </summary>
 public static class IngestScenario
 {
@@ -24,16 +28,18 @@ public static class IngestScenario
     {
         TimeSpan duration = options.Duration ?? TimeSpan.FromSeconds(60);
         TimeSpan timeout = options.Timeout ?? TimeSpan.FromSeconds(10);
-        int limit = options.Count > 0 ? Math.Min(options.Count, corpus.Count) : corpus.Count;
+        int from = Math.Clamp(options.From, 0, corpus.Count);
+        int limit = options.Count > 0 ? Math.Min(options.Count, corpus.Count - from) : corpus.Count - from;
         var report = new LoadReport("ingest", options.Name, options.Url.ToString());
         report.Parameter("events", limit);
+        if (from > 0) report.Parameter("from", from);
         report.Parameter("connections", options.Connections);
         report.Parameter("window", options.Window);
         report.Parameter("rate", options.Rate > 0 ? options.Rate + "/s" : "unlimited");
         report.Parameter("durationCap", duration);
         report.Parameter("okTimeout", timeout);
 
-        var shared = new IngestState(corpus, limit, options.Rate, timeout);
+        var shared = new IngestState(corpus, from, limit, options.Rate, timeout);
         var connectLatency = new LatencyRecorder();
         Connector.Result opened = await Connector.OpenAsync(options.Url, options.Connections, options.Connections, 64 * 1024,
             TimeSpan.FromSeconds(10), connectLatency, cancellation).ConfigureAwait(false);
@@ -44,8 +50,11 @@ public static class IngestScenario
         using var receiveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var sendStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var receivers = connections.Select(c => c.Socket.RunReceiveLoopAsync(c, receiveStop.Token)).ToArray();
+        RelaySample? relayBefore = options.Probe?.Sample();
+        var progress = options.ProgressEvery > 0 ? new Progress(options.ProgressEvery, options.Probe, relayBefore, shared) : null;
         var stopwatch = Stopwatch.StartNew();
         shared.Start = Stopwatch.GetTimestamp();
+        progress?.Start(shared.Start);
         sendStop.CancelAfter(duration);
         var senders = connections.Select(c => Task.Run(() => c.SendLoopAsync(sendStop.Token, cancellation))).ToArray();
 
@@ -60,6 +69,7 @@ public static class IngestScenario
         {
             await Task.WhenAny(sending, Task.Delay(100, CancellationToken.None)).ConfigureAwait(false);
             foreach (IngestConnection c in connections) c.Sweep();
+            progress?.Check(final: false);
             if (!scraped && Volatile.Read(ref shared.Accepted) + Volatile.Read(ref shared.Rejected) >= limit / 10)
             {
                 scraped = true;
@@ -74,6 +84,8 @@ public static class IngestScenario
         }
         foreach (IngestConnection c in connections) c.Sweep(force: true);
         stopwatch.Stop();
+        progress?.Check(final: true);
+        RelaySample? relayAfter = options.Probe?.Sample();
         var metricsAfter = metricsBefore is null ? null : await RelayMetrics.ScrapeAsync(options.MetricsUrl).ConfigureAwait(false);
         long acknowledgedAfter = shared.Accepted + shared.Rejected;
 
@@ -98,10 +110,21 @@ public static class IngestScenario
         report.AddGroups("accepted with message", shared.AcceptedByPrefix);
         report.AddGroups("NOTICE by prefix", shared.Notices);
         report.AddGroups("connect failures", opened.Failures);
-        report.Latency("EVENT -> OK", shared.Latency);
+        report.Latency("EVENT -> OK", shared.Latency, headline: true);
         report.Latency("connect", connectLatency);
         if (options.MetricsUrl is not null)
             RelayMetrics.ReportSteadyState(report, metricsBefore, metricsAfter, acknowledgedAfter - acknowledgedBefore);
+        if (options.Probe is { } probe && relayBefore is not null && relayAfter is not null)
+        {
+            // After a complete run the relay holds what the corpus says survives supersession: the
+            // loaded corpus ends where this run ended, and a --from run starts on a DB holding the
+            // first --from events of the same file (the pre-fill). OK counts would include events
+            // that a later version replaced.
+            long stored = shared.Sent == limit && corpus.Count == from + limit ? corpus.StoredCount : from + shared.Accepted;
+            probe.Report(report, relayBefore, relayAfter, "event", shared.Accepted + shared.Rejected, stored);
+            if (from > 0) report.Notes.Add($"DB figures assume the database held the first {from:N0} events of this file before the run");
+        }
+        if (progress is not null) report.Series.Add(progress.Series);
         report.BytesSent = connections.Sum(c => c.Socket.BytesSent);
         report.BytesReceived = connections.Sum(c => c.Socket.BytesReceived);
         if (shared.DuplicateIds > 0)
@@ -115,19 +138,21 @@ public static class IngestScenario
     /// <summary>State shared by all connections of one run.</summary>
     private sealed class IngestState
     {
-        public IngestState(EventCorpus corpus, int limit, double rate, TimeSpan timeout)
+        public IngestState(EventCorpus corpus, int from, int limit, double rate, TimeSpan timeout)
         {
             Corpus = corpus;
+            From = from;
             Limit = limit;
             TicksPerEvent = rate > 0 ? Stopwatch.Frequency / rate : 0;
             TimeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             SentAt = new long[limit];
             IndexById = new Dictionary<Bytes32, int>(limit);
             for (int i = 0; i < limit; i++)
-                if (!IndexById.TryAdd(corpus.Ids[i], i)) DuplicateIds++;
+                if (!IndexById.TryAdd(corpus.Ids[from + i], i)) DuplicateIds++;
         }
 
         public EventCorpus Corpus { get; }
+        public int From { get; }
         public int Limit { get; }
         public double TicksPerEvent { get; }
         public long TimeoutTicks { get; }
@@ -138,9 +163,53 @@ public static class IngestScenario
         public int Next = -1;
         public long Sent, Accepted, Rejected, Timeouts, Lost, Unmatched, LastOkTimestamp;
         public LatencyRecorder Latency { get; } = new();
+        /// <summary>OK latency since the last progress step; swapped for a fresh one at each step.</summary>
+        public LatencyRecorder StepLatency = new();
         public ConcurrentDictionary<string, long> RejectedByPrefix { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, long> AcceptedByPrefix { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, long> Notices { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>One row per <c>every</c> acknowledged events, printed as it happens (a 1M-event fill runs for minutes).</summary>
+    private sealed class Progress(int every, RelayProbe? probe, RelaySample? first, IngestState state)
+    {
+        private long _nextAt = every;
+        private long _lastAcknowledged;
+        private long _lastTimestamp;
+        private long _start;
+        private RelaySample? _last = first;
+
+        public ReportSeries Series { get; } = new($"progress per {every:N0} events acknowledged",
+            ("acknowledged", "N0"), ("elapsed s", "0.0"), ("events/s in step", "N0"), ("OK p50 ms", "0.00"), ("OK p99 ms", "0.00"),
+            ("relay CPU us/event", "N0"), ("relay cores", "0.00"), ("relay RSS MiB", "N0"), ("data.mdb MiB", "N0"),
+            ("DB bytes/event", "N0"), ("disk writes KB/event", "0.0"));
+
+        public void Start(long timestamp) { _start = timestamp; _lastTimestamp = timestamp; }
+
+        public void Check(bool final)
+        {
+            long acknowledged = Volatile.Read(ref state.Accepted) + Volatile.Read(ref state.Rejected);
+            if (acknowledged < _nextAt && !(final && acknowledged > _lastAcknowledged)) return;
+            while (_nextAt <= acknowledged) _nextAt += every;
+            long now = Stopwatch.GetTimestamp();
+            long events = acknowledged - _lastAcknowledged;
+            double seconds = (now - _lastTimestamp) / (double)Stopwatch.Frequency;
+            LatencySummary latency = Interlocked.Exchange(ref state.StepLatency, new LatencyRecorder()).Summarize();
+            RelaySample? sample = probe?.Sample();
+            double? cpu = sample is not null && _last is not null ? RelayProbe.CpuSeconds(_last, sample) : null;
+            double? writes = sample?.WriteBytes is long wa && _last?.WriteBytes is long wb ? wa - wb : null;
+            long accepted = Volatile.Read(ref state.Accepted);
+            Series.Add(acknowledged, (now - _start) / (double)Stopwatch.Frequency, events / Math.Max(seconds, 1e-9),
+                latency.P50Ms, latency.P99Ms,
+                cpu * 1e6 / Math.Max(events, 1), cpu / Math.Max(seconds, 1e-9),
+                sample?.RssKiB / 1024.0, sample?.DbFileBytes / 1048576.0,
+                sample?.DbFileBytes is long db && state.From + accepted > 0 ? db / (double)(state.From + accepted) : null,
+                writes / 1000.0 / Math.Max(events, 1));
+            Console.WriteLine("progress: " + string.Join("  ", Series.Columns.Select((c, i) => c.Name + " " + Series.Format(Series.Rows[^1])[i])));
+            _lastAcknowledged = acknowledged;
+            _lastTimestamp = now;
+            _last = sample ?? _last;
+        }
     }
 
     private sealed class IngestConnection(NostrWebSocket socket, IngestState state, int window) : IRelayMessageHandler
@@ -186,7 +255,7 @@ public static class IngestScenario
                         }
                         state.SentAt[index] = Stopwatch.GetTimestamp();
                         lock (_lock) _inFlight.Add(index);
-                        frames.AddText(EventPrefix, state.Corpus.EventJson(index), EventSuffix);
+                        frames.AddText(EventPrefix, state.Corpus.EventJson(state.From + index), EventSuffix);
                         Interlocked.Increment(ref state.Sent);
                     }
                     await frames.FlushAsync(abort).ConfigureAwait(false);
@@ -212,7 +281,9 @@ public static class IngestScenario
             lock (_lock) removed = _inFlight.Remove(index);
             if (!removed) { Interlocked.Increment(ref state.Unmatched); return; }
 
-            state.Latency.RecordSince(state.SentAt[index]);
+            long micros = LatencyRecorder.MicrosSince(state.SentAt[index]);
+            state.Latency.RecordMicros(micros);
+            Volatile.Read(ref state.StepLatency).RecordMicros(micros);
             Volatile.Write(ref state.LastOkTimestamp, Stopwatch.GetTimestamp());
             if (m.Accepted)
             {

@@ -6,101 +6,56 @@ using Relay.Load.Generation;
 namespace Relay.Load.Scenarios;
 
 /// <summary>
-/// The REQ mix of the query scenario, drawn from what the corpus really contains: popular and rare
-/// authors, referenced ids and pubkeys, hashtags, event ids and the corpus time range.
+/// A weighted set of REQ types drawn from what the corpus really contains. Deterministic in the
+/// random stream, so a seed gives the same REQs on every run and against every relay.
 /// </summary>
-public sealed class QueryMix
+public abstract class QueryMix
 {
-    public static readonly string[] Types =
-    [
-        "authors-popular", "authors-rare", "authors+kinds", "kinds", "#e", "#p", "#t", "ids", "time-window", "combo", "broad",
-    ];
+    /// <summary><c>default</c>: the original mix (~60 events per REQ on 100k events); <c>feed150</c>: client-like feeds (~150).</summary>
+    public static readonly string[] Names = ["default", "feed150"];
 
-    // Relative weights, in the order of Types; broad {"kinds":[1],"limit":500} stays rare.
-    private static readonly int[] s_weights = [12, 10, 12, 8, 12, 10, 8, 10, 10, 6, 2];
-    private static readonly int[][] s_kindSets = [[1], [7], [0], [3], [30023], [1, 7], [0, 3]];
-
-    private readonly EventCorpus _corpus;
+    private readonly int[] _weights;
     private readonly int _weightTotal;
 
-    public QueryMix(EventCorpus corpus)
+    protected QueryMix(EventCorpus corpus, string[] types, int[] weights)
     {
         if (corpus.Count == 0) throw new ArgumentException("the query scenario needs a non-empty events file");
-        _corpus = corpus;
-        foreach (int w in s_weights) _weightTotal += w;
+        if (types.Length != weights.Length) throw new ArgumentException("one weight per query type");
+        Corpus = corpus;
+        Types = types;
+        _weights = weights;
+        foreach (int w in weights) _weightTotal += w;
     }
+
+    public static QueryMix Create(string name, EventCorpus corpus) => name switch
+    {
+        "default" => new DefaultQueryMix(corpus),
+        "feed150" => new FeedQueryMix(corpus),
+        _ => throw new ArgumentException($"unknown query mix '{name}' (known: {string.Join(", ", Names)})"),
+    };
+
+    public abstract string Name { get; }
+    public string[] Types { get; }
+    protected EventCorpus Corpus { get; }
+
+    /// <summary>Draws the next filter; <paramref name="type"/> is its index in <see cref="Types"/>.</summary>
+    public QueryFilter Next(ref DeterministicRandom random, out int type)
+    {
+        type = PickType(ref random);
+        return Build(type, ref random);
+    }
+
+    protected abstract QueryFilter Build(int type, ref DeterministicRandom random);
 
     /// <summary>Writes <c>["REQ","&lt;subId&gt;",{filter}]</c>; returns the index of the query type in <see cref="Types"/>.</summary>
     public int Write(ref DeterministicRandom random, ReadOnlySpan<char> subscriptionId, IBufferWriter<byte> output)
     {
-        int type = PickType(ref random);
+        QueryFilter filter = Next(ref random, out int type);
         using var json = new Utf8JsonWriter(output);
         json.WriteStartArray();
         json.WriteStringValue("REQ");
         json.WriteStringValue(subscriptionId);
-        json.WriteStartObject();
-        string[] authors = _corpus.AuthorsByActivity;
-        switch (Types[type])
-        {
-            case "authors-popular":
-                Strings(json, "authors", authors, random.Next(1, 11), 0, Math.Max(1, authors.Length / 100), ref random);
-                json.WriteNumber("limit", 100);
-                break;
-            case "authors-rare":
-                Strings(json, "authors", authors, random.Next(1, 11), authors.Length / 2, authors.Length, ref random);
-                json.WriteNumber("limit", 100);
-                break;
-            case "authors+kinds":
-                Strings(json, "authors", authors, random.Next(1, 6), 0, Math.Max(1, authors.Length / 5), ref random);
-                Kinds(json, s_kindSets[random.Next(s_kindSets.Length)]);
-                json.WriteNumber("limit", 50);
-                break;
-            case "kinds":
-                Kinds(json, s_kindSets[random.Next(s_kindSets.Length)]);
-                json.WriteNumber("limit", 100);
-                break;
-            case "#e":
-                Strings(json, "#e", _corpus.ETagValues, random.Next(1, 4), 0, Math.Max(1, _corpus.ETagValues.Length / 20), ref random);
-                json.WriteNumber("limit", 200);
-                break;
-            case "#p":
-                Strings(json, "#p", _corpus.PTagValues, 1, 0, _corpus.PTagValues.Length, ref random);
-                json.WriteNumber("limit", 100);
-                break;
-            case "#t":
-                Strings(json, "#t", _corpus.TTagValues, random.Next(1, 3), 0, _corpus.TTagValues.Length, ref random);
-                json.WriteNumber("limit", 50);
-                break;
-            case "ids":
-            {
-                json.WriteStartArray("ids");
-                int n = random.Next(1, 21);
-                for (int i = 0; i < n; i++) json.WriteStringValue(_corpus.Ids[random.Next(_corpus.Count)].ToString());
-                json.WriteEndArray();
-                break;
-            }
-            case "time-window":
-            {
-                Kinds(json, [1]);
-                long span = random.Chance(0.5) ? 3600 : 86_400;
-                long since = _corpus.MinCreatedAt + (long)(random.NextDouble() * Math.Max(1, _corpus.MaxCreatedAt - _corpus.MinCreatedAt - span));
-                json.WriteNumber("since", since);
-                json.WriteNumber("until", since + span);
-                json.WriteNumber("limit", 200);
-                break;
-            }
-            case "combo":
-                Strings(json, "authors", authors, random.Next(1, 11), 0, Math.Max(1, authors.Length / 10), ref random);
-                Kinds(json, [1, 7]);
-                json.WriteNumber("since", _corpus.MaxCreatedAt - 7 * 86_400);
-                json.WriteNumber("limit", 100);
-                break;
-            default:
-                Kinds(json, [1]);
-                json.WriteNumber("limit", 500);
-                break;
-        }
-        json.WriteEndObject();
+        filter.Write(json);
         json.WriteEndArray();
         return type;
     }
@@ -108,30 +63,22 @@ public sealed class QueryMix
     private int PickType(ref DeterministicRandom random)
     {
         int roll = random.Next(_weightTotal);
-        for (int t = 0; t < s_weights.Length; t++)
+        for (int t = 0; t < _weights.Length; t++)
         {
-            if (roll < s_weights[t]) return t;
-            roll -= s_weights[t];
+            if (roll < _weights[t]) return t;
+            roll -= _weights[t];
         }
-        return s_weights.Length - 1;
+        return _weights.Length - 1;
     }
 
-    private static void Strings(Utf8JsonWriter json, string name, string[] pool, int count, int from, int to, ref DeterministicRandom random)
+    /// <summary><paramref name="count"/> draws from <c>pool[from..to)</c>, clamped to the pool; empty when the pool is.</summary>
+    protected static List<string> Draw(string[] pool, int count, int from, int to, ref DeterministicRandom random)
     {
-        json.WriteStartArray(name);
-        if (pool.Length > 0)
-        {
-            from = Math.Clamp(from, 0, pool.Length - 1);
-            to = Math.Clamp(to, from + 1, pool.Length);
-            for (int i = 0; i < count; i++) json.WriteStringValue(pool[random.Next(from, to)]);
-        }
-        json.WriteEndArray();
-    }
-
-    private static void Kinds(Utf8JsonWriter json, int[] kinds)
-    {
-        json.WriteStartArray("kinds");
-        foreach (int kind in kinds) json.WriteNumberValue(kind);
-        json.WriteEndArray();
+        var values = new List<string>(count);
+        if (pool.Length == 0) return values;
+        from = Math.Clamp(from, 0, pool.Length - 1);
+        to = Math.Clamp(to, from + 1, pool.Length);
+        for (int i = 0; i < count; i++) values.Add(pool[random.Next(from, to)]);
+        return values;
     }
 }

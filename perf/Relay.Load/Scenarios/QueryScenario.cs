@@ -11,10 +11,10 @@ using Relay.Load.WebSockets;
 namespace Relay.Load.Scenarios;
 
 public sealed record QueryOptions(Uri Url, string Name, int Connections = 4, int Window = 8, TimeSpan? Duration = null,
-    ulong Seed = 1, int Count = 0, TimeSpan? Timeout = null);
+    ulong Seed = 1, int Count = 0, TimeSpan? Timeout = null, string Mix = "default", RelayProbe? Probe = null);
 
 /// <summary>
-/// Keeps W subscriptions in flight per connection, drawn from <see cref="QueryMix"/>; latency is REQ
+/// Keeps W subscriptions in flight per connection, drawn from a <see cref="QueryMix"/>; latency is REQ
 /// written -> EOSE read; each subscription is CLOSEd after its EOSE.
 /// </summary>
 public static class QueryScenario
@@ -29,9 +29,12 @@ public static class QueryScenario
         report.Parameter("duration", duration);
         report.Parameter("seed", options.Seed);
         if (options.Count > 0) report.Parameter("count", options.Count);
+        report.Parameter("mix", options.Mix);
         report.Parameter("corpusEvents", corpus.Count);
+        report.Parameter("corpusStoredEvents", corpus.StoredCount);
 
-        var state = new QueryState(new QueryMix(corpus), options.Count > 0 ? options.Count : long.MaxValue, timeout);
+        QueryMix mix = QueryMix.Create(options.Mix, corpus);
+        var state = new QueryState(mix, options.Count > 0 ? options.Count : long.MaxValue, timeout);
         Connector.Result opened = await Connector.OpenAsync(options.Url, options.Connections, options.Connections, 256 * 1024,
             TimeSpan.FromSeconds(10), null, cancellation).ConfigureAwait(false);
         var connections = new List<QueryConnection>();
@@ -41,6 +44,7 @@ public static class QueryScenario
         using var receiveStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var sendStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var receivers = connections.Select(c => c.Socket.RunReceiveLoopAsync(c, receiveStop.Token)).ToArray();
+        RelaySample? relayBefore = options.Probe?.Sample();
         var stopwatch = Stopwatch.StartNew();
         sendStop.CancelAfter(duration);
         Task sending = Task.WhenAll(connections.Select(c => Task.Run(() => c.SendLoopAsync(sendStop.Token, cancellation))));
@@ -58,6 +62,7 @@ public static class QueryScenario
         }
         foreach (QueryConnection c in connections) c.Sweep(force: true);
         stopwatch.Stop();
+        RelaySample? relayAfter = options.Probe?.Sample();
         foreach (QueryConnection c in connections) await c.FlushClosesAsync(CancellationToken.None).ConfigureAwait(false);
 
         receiveStop.Cancel();
@@ -73,17 +78,26 @@ public static class QueryScenario
         report.Counter("timeouts", state.Timeouts);
         report.Counter("lost (connection closed)", state.Lost);
         report.Counter("events received", state.Events);
+        double eventsPerReq = state.Events / (double)Math.Max(1, state.Completed);
+        report.Counter("events per REQ (mean)", (long)Math.Round(eventsPerReq));
         report.Rate("ok", state.Completed / seconds);
         report.Rate("events", state.Events / seconds);
-        report.Latency("REQ -> EOSE (all)", state.Latency);
+        report.Latency("REQ -> EOSE (all)", state.Latency, headline: true);
         var eventsByType = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (int t = 0; t < QueryMix.Types.Length; t++)
+        for (int t = 0; t < mix.Types.Length; t++)
         {
             if (state.CompletedByType[t] == 0) continue;
-            report.Latency(QueryMix.Types[t], state.LatencyByType[t]);
-            eventsByType[QueryMix.Types[t]] = (long)Math.Round(state.EventsByType[t] / (double)state.CompletedByType[t]);
+            report.Latency(mix.Types[t], state.LatencyByType[t]);
+            eventsByType[mix.Types[t]] = (long)Math.Round(state.EventsByType[t] / (double)state.CompletedByType[t]);
         }
         report.AddGroups("avg events per REQ", eventsByType);
+        report.Notes.Add(FormattableString.Invariant($"mix '{mix.Name}': {eventsPerReq:0.0} events per REQ on average ({state.Completed:N0} REQs answered with EOSE)"));
+        if (options.Probe is { } probe && relayBefore is not null && relayAfter is not null)
+        {
+            probe.Report(report, relayBefore, relayAfter, "REQ", state.Completed, corpus.StoredCount);
+            if (RelayProbe.CpuSeconds(relayBefore, relayAfter) is double cpu && state.Events > 0)
+                report.Counter("relay CPU per event sent (us)", (long)Math.Round(cpu * 1e6 / state.Events));
+        }
         report.AddGroups("CLOSED by prefix", state.ClosedByPrefix);
         report.AddGroups("NOTICE by prefix", state.Notices);
         report.AddGroups("connect failures", opened.Failures);
@@ -99,9 +113,9 @@ public static class QueryScenario
         public long TimeoutTicks { get; } = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         public long Sent, Completed, Closed, Timeouts, Lost, Events;
         public LatencyRecorder Latency { get; } = new();
-        public LatencyRecorder[] LatencyByType { get; } = QueryMix.Types.Select(_ => new LatencyRecorder()).ToArray();
-        public long[] CompletedByType { get; } = new long[QueryMix.Types.Length];
-        public long[] EventsByType { get; } = new long[QueryMix.Types.Length];
+        public LatencyRecorder[] LatencyByType { get; } = mix.Types.Select(_ => new LatencyRecorder()).ToArray();
+        public long[] CompletedByType { get; } = new long[mix.Types.Length];
+        public long[] EventsByType { get; } = new long[mix.Types.Length];
         public ConcurrentDictionary<string, long> ClosedByPrefix { get; } = new(StringComparer.Ordinal);
         public ConcurrentDictionary<string, long> Notices { get; } = new(StringComparer.Ordinal);
     }
@@ -200,7 +214,9 @@ public static class QueryScenario
 
         public void OnMessage(ReadOnlySpan<byte> message)
         {
-            if (!RelayMessage.TryParse(message, out RelayMessage m)) return;
+            // Only the sub id of an EVENT matters here: not walking ~1 KB of event JSON per message keeps
+            // this tool's CPU (it shares the machine with the relay) low at hundreds of thousands of events/s.
+            if (!RelayMessage.TryParse(message, out RelayMessage m, skipEventBody: true)) return;
             switch (m.Type)
             {
                 case RelayMessageType.Event:

@@ -43,6 +43,12 @@ public static class RelayMetrics
             if (before is null || after is null) report.Notes.Add("relay metrics not available (no /metrics or --metrics-url not given)");
             return;
         }
+        if (!after.ContainsKey("relay_process_allocated_bytes_total"))
+        {
+            // strfry and other relays have a /metrics without the .NET allocation counters.
+            report.Notes.Add("the relay's /metrics has no relay_process_allocated_bytes_total: allocations not reported");
+            return;
+        }
         double Delta(string name) => after.GetValueOrDefault(name) - before.GetValueOrDefault(name);
         double allocated = Delta("relay_process_allocated_bytes_total");
         report.Counter("relay: events in steady window", eventsBetween);

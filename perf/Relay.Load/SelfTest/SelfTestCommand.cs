@@ -37,6 +37,10 @@ public static class SelfTestCommand
             CheckFraming();
             CheckRelayMessages();
             EventCorpus corpus = CheckGenerator(dir, count);
+            string corpusPath = Path.Combine(dir, "parallel.bin");
+            CheckCorpusLoading(corpusPath, corpus);
+            CheckExport(dir, corpusPath, corpus);
+            CheckQueryMixes(corpus);
             if (!generatorOnly) await CheckScenariosAsync(dir, corpus).ConfigureAwait(false);
         }
         finally
@@ -122,10 +126,15 @@ public static class SelfTestCommand
         ok &= RelayMessage.TryParse("[\"EVENT\",\"s\",{\"tags\":[[\"t\",\"x\"],[\"seq\",\"12\"]],\"content\":\"}\"}]"u8, out m)
               && m.Type == RelayMessageType.Event && m.Event.SequenceEqual("{\"tags\":[[\"t\",\"x\"],[\"seq\",\"12\"]],\"content\":\"}\"}"u8)
               && EventFields.TryGetTagValue(m.Event, "seq"u8, out ReadOnlySpan<byte> seq) && seq.SequenceEqual("12"u8);
-        ok &= RelayMessage.TryParse("[\"CLOSED\",\"s\",\"ERROR: bad req\"]"u8, out m) && m.Type == RelayMessageType.Closed && RelayMessage.PrefixOf(m.Text) == "ERROR";
+        ok &= RelayMessage.TryParse("[\"CLOSED\",\"s\",\"ERROR: bad req\"]"u8, out m) && m.Type == RelayMessageType.Closed && RelayMessage.PrefixOf(m.Text) == "ERROR: bad req";
         ok &= RelayMessage.TryParse("[\"NOTICE\",\"hello\"]"u8, out m) && m.Type == RelayMessageType.Notice;
+        // strfry's texts: "ERROR: " before the NIP-01 prefix of CLOSED/NOTICE, plain prefixes in OK.
+        ok &= RelayMessage.TryParse("[\"NOTICE\",\"ERROR: too many concurrent REQs\"]"u8, out m) && RelayMessage.PrefixOf(m.Text) == "ERROR: too many concurrent REQs";
+        ok &= RelayMessage.TryParse("[\"OK\",\"x\",true,\"duplicate: have this event\"]"u8, out m) && m.Accepted && RelayMessage.PrefixOf(m.Text) == "duplicate";
+        ok &= RelayMessage.TryParse("[\"EVENT\",\"4.9\",{\"id\":\"x\"}]"u8, out m, skipEventBody: true) && m.Type == RelayMessageType.Event
+              && m.SubscriptionId.SequenceEqual("4.9"u8) && m.Event.IsEmpty;
         ok &= !RelayMessage.TryParse("[\"OK\",\"x\""u8, out _);
-        Check("relay messages parse (OK, EOSE, EVENT, CLOSED, NOTICE, truncated)", ok);
+        Check("relay messages parse (OK, EOSE, EVENT, CLOSED, NOTICE, truncated; strfry's ERROR: prefixes grouped with the prefix after them)", ok);
     }
 
     private static EventCorpus CheckGenerator(string dir, int count)
@@ -201,6 +210,123 @@ public static class SelfTestCommand
         return corpus;
     }
 
+    private static void CheckCorpusLoading(string path, EventCorpus corpus)
+    {
+        EventCorpus segmented = EventCorpus.Load(path, 0, keepJson: true, segmentBytes: 64 * 1024);
+        bool same = segmented.Count == corpus.Count && segmented.SegmentCount > 1;
+        for (int i = 0; same && i < corpus.Count; i++) same = segmented.EventJson(i).SequenceEqual(corpus.EventJson(i)) && segmented.Ids[i] == corpus.Ids[i];
+        Check($"a corpus loaded in 64 KiB segments ({segmented.SegmentCount}) holds the same events as in one", same);
+
+        EventCorpus prefix = EventCorpus.Load(path, corpus.Count / 2, keepJson: false);
+        Check("--loaded N: only the first N events are indexed, and their index is unchanged",
+            prefix.Count == corpus.Count / 2 && prefix.Ids[^1] == corpus.Ids[corpus.Count / 2 - 1] && prefix.AuthorCount <= corpus.AuthorCount);
+
+        // Exactly one stored kind 0 per author that has any: older versions are superseded.
+        var withProfile = new HashSet<int>();
+        int storedProfiles = 0;
+        for (int i = 0; i < corpus.Count; i++)
+        {
+            if (corpus.Kinds[i] != 0) continue;
+            withProfile.Add(corpus.AuthorOf(i));
+            if (!corpus.Superseded[i]) storedProfiles++;
+        }
+        Check("replaceable supersession: one stored kind 0 per author; stored < loaded",
+            storedProfiles == withProfile.Count && corpus.StoredCount < corpus.Count && corpus.ContactLists.Length > 0,
+            $"{storedProfiles} stored kind 0 for {withProfile.Count} authors, {corpus.StoredCount}/{corpus.Count}");
+    }
+
+    private static void CheckExport(string dir, string path, EventCorpus corpus)
+    {
+        string jsonl = Path.Combine(dir, "export.jsonl");
+        int from = 10, count = Math.Min(500, corpus.Count - 10);
+        var console = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        try { Commands.ExportCommand.Run(new CliArgs(["--events", path, "--out", jsonl, "--from", from.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture)])); }
+        finally { Console.SetOut(console); }
+        string[] lines = File.ReadAllLines(jsonl);
+        bool same = lines.Length == count;
+        for (int i = 0; same && i < count; i++) same = Encoding.UTF8.GetBytes(lines[i]).AsSpan().SequenceEqual(corpus.EventJson(from + i));
+        Check("export writes events [from, from+count) as JSON lines, byte for byte", same, $"{lines.Length} lines");
+    }
+
+    private static void CheckQueryMixes(EventCorpus corpus)
+    {
+        // The default mix must not change: results measured with it stay comparable across versions.
+        QueryMix mix = QueryMix.Create("default", corpus);
+        var random = DeterministicRandom.For(1, 100, 0);
+        var output = new ArrayBufferWriter<byte>();
+        using (var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                output.ResetWrittenCount();
+                mix.Write(ref random, "0." + i, output);
+                hash.AppendData(output.WrittenSpan);
+            }
+            string digest = Convert.ToHexStringLower(hash.GetHashAndReset());
+            Check("the default query mix sends the same 200 REQs as before feed150 was added", digest == DefaultMixDigest, digest);
+        }
+
+        // The matcher (what --estimate counts) against a scan of every stored event, for both mixes.
+        var matcher = new CorpusMatcher(corpus);
+        string detail = "";
+        bool agree = true;
+        foreach (string name in QueryMix.Names)
+        {
+            QueryMix m = QueryMix.Create(name, corpus);
+            var r = DeterministicRandom.For(5, 100, 0);
+            for (int i = 0; i < 300 && agree; i++)
+            {
+                QueryFilter filter = m.Next(ref r, out int type);
+                int expected = ScanCount(corpus, filter), got = matcher.Count(filter);
+                if (expected != got) { agree = false; detail = $"{name}/{m.Types[type]}: matcher {got}, scan {expected}"; }
+            }
+        }
+        Check("the corpus matcher counts what a scan of every stored event finds (both mixes, 300 filters each)", agree, detail);
+
+        QueryMix feed = QueryMix.Create("feed150", corpus);
+        var fr = DeterministicRandom.For(1, 100, 0);
+        bool limits = true, follows = false;
+        for (int i = 0; i < 500; i++)
+        {
+            QueryFilter f = feed.Next(ref fr, out int type);
+            string t = feed.Types[type];
+            if (t is "home-feed" or "global-feed" or "kind-list" or "notifications" or "hashtag" or "author-notes")
+                limits &= f.Limit is >= 100 and <= 500;
+            if (t == "home-feed") follows |= f.Authors!.Count >= 10;
+        }
+        Check("feed150: feeds with limit 100-500, home feeds over contact lists of 10+ authors", limits && follows);
+    }
+
+    // SHA-256 of the first 200 REQs of the default mix (seed 1, connection 0) on the self-test corpus.
+    private const string DefaultMixDigest = "72e91ba48342040e243739126493bc1800eae5bf5fb70dd08d784ee47c2eb5a7";
+
+    private static int ScanCount(EventCorpus corpus, QueryFilter filter)
+    {
+        int limit = Math.Min(filter.Limit ?? CorpusMatcher.MaxLimit, CorpusMatcher.MaxLimit), count = 0;
+        var ids = filter.Ids?.ToHashSet(StringComparer.Ordinal);
+        var authors = filter.Authors?.ToHashSet(StringComparer.Ordinal);
+        var values = filter.TagValues?.ToHashSet(StringComparer.Ordinal);
+        var tagValues = new List<string>();
+        for (int i = 0; i < corpus.Count && count < limit; i++)
+        {
+            if (corpus.Superseded[i]) continue;
+            if (ids is not null && !ids.Contains(corpus.Ids[i].ToString())) continue;
+            if (authors is not null && !authors.Contains(corpus.AuthorHex(corpus.AuthorOf(i)))) continue;
+            if (filter.Kinds is not null && !filter.Kinds.Contains(corpus.Kinds[i])) continue;
+            if (filter.Since is long since && corpus.CreatedAt[i] < since) continue;
+            if (filter.Until is long until && corpus.CreatedAt[i] > until) continue;
+            if (values is not null)
+            {
+                tagValues.Clear();
+                corpus.CopyTagValues(i, filter.TagLetter, tagValues);
+                if (!tagValues.Exists(values.Contains)) continue;
+            }
+            count++;
+        }
+        return count;
+    }
+
     private static async Task CheckScenariosAsync(string dir, EventCorpus corpus)
     {
         await using var relay = new FakeRelay();
@@ -235,6 +361,32 @@ public static class SelfTestCommand
             && query.CounterValue("events received") == 2 * completed,
             string.Join(", ", query.Counters.Select(c => c.Key + "=" + c.Value)));
 
+        // The relay probe reads this process as "the relay", with a fake data.mdb beside it.
+        string dbDir = Path.Combine(dir, "db");
+        Directory.CreateDirectory(dbDir);
+        File.WriteAllBytes(Path.Combine(dbDir, "data.mdb"), new byte[12_345]);
+        var probe = new RelayProbe(Environment.ProcessId, dbDir);
+        LoadReport feed = await QueryScenario.RunAsync(new QueryOptions(relay.Url, "selftest-query-feed150", Connections: 2, Window: 4,
+            Duration: TimeSpan.FromSeconds(2), Mix: "feed150", Probe: probe), corpus, CancellationToken.None).ConfigureAwait(false);
+        Publish(feed, reports);
+        Check("query --mix feed150: REQs complete, events per REQ reported, relay CPU and DB size read from /proc and data.mdb",
+            feed.CounterValue("ok (EOSE)") > 0 && feed.CounterValue("events per REQ (mean)") == 2 && feed.CounterValue("timeouts") == 0
+            && feed.CounterValue("DB size, data.mdb (bytes)") == 12_345 && feed.Counters.Exists(c => c.Key == "relay CPU per REQ (us)")
+            && feed.Parameters.Exists(p => p.Key == "mix" && p.Value == "feed150"),
+            string.Join(", ", feed.Counters.Select(c => c.Key + "=" + c.Value)));
+
+        // Paced so that each step lasts longer than the 100 ms between progress checks.
+        int from = corpus.Count / 3, stepEvents = (corpus.Count - from) / 4;
+        LoadReport fill = await IngestScenario.RunAsync(new IngestOptions(relay.Url, "selftest-ingest-progress", Connections: 2, Window: 16,
+            Rate: stepEvents * 3, Count: corpus.Count - from, From: from, ProgressEvery: stepEvents, Probe: probe), corpus, CancellationToken.None).ConfigureAwait(false);
+        Publish(fill, reports);
+        ReportSeries? steps = fill.Series.Count == 1 ? fill.Series[0] : null;
+        Check("ingest --from/--progress-every: events from the offset matched by id, one progress row per step, the last at the total",
+            fill.CounterValue("sent") == corpus.Count - from && fill.CounterValue("unmatched OK") == 0 && fill.CounterValue("timeouts") == 0
+            && steps is not null && steps.Rows.Count >= 3 && steps.Rows[^1][0] == corpus.Count - from
+            && fill.Counters.Exists(c => c.Key == "relay CPU per event (us)") && fill.CounterValue("DB bytes per stored event") > 0,
+            $"{steps?.Rows.Count} rows; " + string.Join(", ", fill.Counters.Select(c => c.Key + "=" + c.Value)));
+
         LoadReport connections = await ConnectionsScenario.RunAsync(new ConnectionsOptions(relay.Url, "selftest-connections", 100,
             Subscribe: true, RelayPid: Environment.ProcessId, Hold: TimeSpan.FromSeconds(1)), CancellationToken.None).ConfigureAwait(false);
         Publish(connections, reports);
@@ -265,6 +417,28 @@ public static class SelfTestCommand
                 && root.GetProperty("bytesSent").GetInt64() > 0);
         }
         Check("report Markdown written", File.ReadAllText(Path.Combine(reports, "selftest-ingest.md")).Contains("| EVENT -> OK |", StringComparison.Ordinal));
+        using (JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(reports, "selftest-ingest-progress.json"))))
+        {
+            JsonElement root = doc.RootElement;
+            Check("report JSON carries p99.9, headline latencies and the progress series",
+                root.GetProperty("latencyMs").GetProperty("EVENT -> OK").GetProperty("p99.9").GetDouble() > 0
+                && root.GetProperty("headlineLatencies")[0].GetString() == "EVENT -> OK"
+                && root.GetProperty("series").EnumerateObject().First().Value.GetArrayLength() == steps?.Rows.Count);
+        }
+
+        // The other relay's report of the same scenario: here the same file with the rate halved.
+        string other = File.ReadAllText(Path.Combine(reports, "selftest-query-feed150.json"));
+        double rate = feed.Rates.Find(r => r.Key == "ok").Value;
+        string otherJson = other.Replace("\"ok\": " + Math.Round(rate, 2).ToString(System.Globalization.CultureInfo.InvariantCulture), "\"ok\": " + (2 * Math.Round(rate, 2)).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(reports, "selftest-query-feed150.twin.json"), otherJson);
+        ComparedScenario compared = ComparedScenario.Load("selftest-query-feed150", Path.Combine(reports, "selftest-query-feed150.json"),
+            Path.Combine(reports, "selftest-query-feed150.twin.json"));
+        string table = CompareWriter.ToMarkdown("Relay", "twin", "", [compared], []);
+        Check("compare: ratio table with rates, p50/p99/p99.9/max, CPU per REQ; the side ahead named",
+            table.Contains("| rate: ok (/s) |", StringComparison.Ordinal) && table.Contains("| 0.50 | twin |", StringComparison.Ordinal)
+            && table.Contains("| REQ -> EOSE (all) p99.9 (ms) |", StringComparison.Ordinal) && table.Contains("relay CPU per REQ (us)", StringComparison.Ordinal)
+            && table.Contains("| events per REQ (mean) | 2.000 | 2.000 | 1.00 |  |", StringComparison.Ordinal),
+            table);
     }
 
     private static void Publish(LoadReport report, string directory)

@@ -74,6 +74,31 @@ public sealed class QueryRun
 
     public bool IsFinished { get; private set; }
 
+    /// <summary>Index entries and id lookups examined so far (roughly; for relay.logging.dbScanPerf).</summary>
+    public long Work { get; private set; }
+
+    /// <summary>REQ runs: events handed to the sink so far.</summary>
+    public long Sent { get; private set; }
+
+    /// <summary>The index each filter is scanned on, comma-separated (e.g. "tag,author_kind"); for logs, it allocates.</summary>
+    public string DescribeIndexes()
+    {
+        var names = new string[_filterCount];
+        for (int i = 0; i < _filterCount; i++)
+        {
+            names[i] = QueryPlanner.Choose(_filters[i], out _) switch
+            {
+                QueryIndex.Ids => "ids",
+                QueryIndex.Tag => "tag",
+                QueryIndex.AuthorKind => "author_kind",
+                QueryIndex.Author => "author",
+                QueryIndex.Kind => "kind",
+                _ => "created_at",
+            };
+        }
+        return string.Join(',', names);
+    }
+
     /// <summary>COUNT runs: the events counted so far, final once <see cref="Step"/> returned true.</summary>
     public long Count => _counting ? Math.Min(_seen.Count, _maxCount) : 0;
 
@@ -203,6 +228,7 @@ public sealed class QueryRun
         finally
         {
             _gate = null;
+            Work += budget.Total;
             // The cursor belongs to this view's transaction, which the caller may end now.
             _scan.Rebind(null);
             cursor?.Dispose();
@@ -218,6 +244,8 @@ public sealed class QueryRun
         _filterCount = filters.Length;
         _now = now;
         SnapshotLevId = snapshotLevId;
+        Work = 0;
+        Sent = 0;
         _counting = counting;
         _filterIndex = 0;
         _phase = Phase.Begin;
@@ -355,7 +383,9 @@ public sealed class QueryRun
         if (_dedupe && _seen.Contains(levId)) return SendResult.Selected;
         if (!view.TryGetPayload(levId, out var json)) return SendResult.Absent;
         if (_dedupe) _seen.Add(levId);
-        return sink.OnEvent(levId, json) ? SendResult.Selected : SendResult.Stopped;
+        if (!sink.OnEvent(levId, json)) return SendResult.Stopped;
+        Sent++;
+        return SendResult.Selected;
     }
 
     private bool IsMatch(ReadView view, ulong levId, Filter filter) =>
@@ -376,6 +406,9 @@ public sealed class QueryRun
         private readonly int _every;
         private int _work;
 
+        /// <summary>Units spent in this slice.</summary>
+        public long Total;
+
         public Budget(long budgetTicks, int every)
         {
             long start = Stopwatch.GetTimestamp();
@@ -383,11 +416,13 @@ public sealed class QueryRun
             _deadline = budgetTicks >= long.MaxValue - start ? long.MaxValue : start + budgetTicks;
             _every = Math.Max(every, 1);
             _work = 0;
+            Total = 0;
         }
 
         /// <summary>True when the slice is used up.</summary>
         public bool Spend(int units)
         {
+            Total += units;
             _work += units;
             if (_work < _every) return false;
             _work = 0;

@@ -1,5 +1,6 @@
 using LightningDB;
 using Relay.Native.Events;
+using Relay.Native.Negentropy;
 
 namespace Relay.Native.Storage;
 
@@ -14,7 +15,14 @@ internal sealed class EventIndexer
     // write in the same transaction, so the record is copied here first.
     private byte[] _removed = new byte[1024];
 
-    public EventIndexer(StoreDatabases dbs) => _dbs = dbs;
+    public EventIndexer(StoreDatabases dbs)
+    {
+        _dbs = dbs;
+        Trees = new NegentropyTreeMaintainer(dbs);
+    }
+
+    /// <summary>Negentropy trees follow every Add and Remove; flushed by the store before each commit.</summary>
+    public NegentropyTreeMaintainer Trees { get; }
 
     public void Add(LightningTransaction txn, ulong levId, in PackedEvent ev, ReadOnlySpan<byte> json)
     {
@@ -25,6 +33,7 @@ internal sealed class EventIndexer
         txn.Put(_dbs.Payloads, lev, json, PutOptions.AppendData).ThrowOnError();
         txn.Put(_dbs.Id, ev.Id, lev, PutOptions.NoOverwrite).ThrowOnError();
         ForEachIndexKey(txn, levId, ev, remove: false);
+        Trees.OnEventStored(txn, ev, levId);
     }
 
     /// <summary>Removes the event from all databases; false when it is not stored.</summary>
@@ -46,6 +55,7 @@ internal sealed class EventIndexer
         Delete(txn, _dbs.CompressedPayloads, lev);
         Delete(txn, _dbs.Id, ev.Id);
         ForEachIndexKey(txn, levId, ev, remove: true);
+        Trees.OnEventRemoved(txn, ev, levId);
 
         int kind = ev.Kind;
         if (EventKinds.IsReplaceable(kind) || EventKinds.IsAddressable(kind))

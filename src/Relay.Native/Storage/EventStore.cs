@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LightningDB;
+using Relay.Native.Negentropy;
 using Relay.Native.Storage.Payloads;
 
 namespace Relay.Native.Storage;
@@ -13,10 +14,11 @@ public sealed class EventStore : IDisposable
     /// <summary>Bumped whenever a key layout or a record format changes.</summary>
     /// <summary>
     /// Schema 1: payloads are raw JSON. Schema 2: payloads may also be zstd-compressed (relay dict
-    /// compress). A new store starts at 1 and moves to 2 when payload compression first writes, so a
-    /// Relay that predates compression refuses a store it would misread, and opens every other one.
+    /// compress). Schema 3: every write keeps the negentropy trees in step. This Relay reads all three
+    /// and marks any store it opens as 3, so a Relay that predates compression or the trees refuses a
+    /// store it would misread or leave out of step, instead of silently doing so.
     /// </summary>
-    public const uint SchemaVersion = 2;
+    public const uint SchemaVersion = 3;
     internal const uint OldestReadableSchema = 1;
 
     private static ReadOnlySpan<byte> SchemaKey => "schema"u8;
@@ -46,6 +48,9 @@ public sealed class EventStore : IDisposable
     internal StoreDatabases Databases => _dbs;
     internal PayloadDictionaries PayloadDictionaries => _dictionaries;
 
+    /// <summary>For maintenance that needs its own write transactions (negentropy tree builds); LMDB serializes them with the writer's.</summary>
+    internal LightningEnvironment Environment => _env;
+
     public static EventStore Open(StoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -74,6 +79,7 @@ public sealed class EventStore : IDisposable
             using var txn = env.BeginTransaction();
             var dbs = StoreDatabases.Open(txn);
             CheckSchema(txn, dbs, options.Path);
+            TreeDefinitions.EnsureRegistry(txn, dbs);
             ulong lastLevId = ReadLastLevId(txn, dbs);
             txn.Commit().ThrowOnError();
             return new EventStore(env, dbs, lastLevId);
@@ -96,12 +102,14 @@ public sealed class EventStore : IDisposable
                 throw new StoreSchemaException(
                     $"The database at {path} has schema version {found}, but this Relay reads schema versions {OldestReadableSchema} to {SchemaVersion}. " +
                     "Refusing to open it: export the events with the Relay version that wrote them and import them into a new database.");
+            // Older layouts are subsets of this one (the trees of an upgraded store start unbuilt).
+            if (found < SchemaVersion) WriteSchema(txn, dbs, SchemaVersion);
             return;
         }
         rc.ThrowOnReadError();
         if (txn.GetEntriesCount(dbs.Events) != 0)
             throw new StoreSchemaException($"The database at {path} holds events but no schema version; it was not written by Relay. Refusing to open it.");
-        WriteSchema(txn, dbs, OldestReadableSchema);
+        WriteSchema(txn, dbs, SchemaVersion);
     }
 
     private static void WriteSchema(LightningTransaction txn, StoreDatabases dbs, uint schema)
@@ -170,6 +178,7 @@ public sealed class EventStore : IDisposable
                 IndexKeys.WriteLevId(lev, lastLevId);
                 txn.Put(_dbs.Meta, LevIdKey, lev, PutOptions.None).ThrowOnError();
             }
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             Volatile.Write(ref _lastLevId, lastLevId);
             return before;
@@ -215,6 +224,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             int removed = _writer.PurgeExpired(txn, now, max);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
@@ -228,6 +238,7 @@ public sealed class EventStore : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
             bool removed = _writer.Remove(txn, levId);
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }
@@ -243,13 +254,7 @@ public sealed class EventStore : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var txn = _env.BeginTransaction();
-            if (work(txn))
-            {
-                // Maintenance writes compressed payloads or their dictionaries: from now on the store
-                // needs a Relay that reads them (schema 2).
-                WriteSchema(txn, _dbs, SchemaVersion);
-                txn.Commit().ThrowOnError();
-            }
+            if (work(txn)) txn.Commit().ThrowOnError();
             else txn.Abort();
         }
     }
@@ -272,6 +277,7 @@ public sealed class EventStore : IDisposable
             {
                 if (_writer.Remove(txn, levId)) removed++;
             }
+            _writer.BeforeCommit(txn);
             txn.Commit().ThrowOnError();
             return removed;
         }

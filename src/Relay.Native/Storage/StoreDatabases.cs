@@ -20,6 +20,8 @@ namespace Relay.Native.Storage;
 /// meta         "schema" -> u32, "levid" -> last levId handed out
 /// payloads_zstd levId                                  -> compressed event JSON (Payloads/StoredPayload.cs)
 /// payload_dicts dictId u32                             -> zstd dictionary
+/// neg_tree     treeId ‖ nodeId                         -> negentropy B-tree node (Negentropy/NegentropyTree.cs)
+/// neg_filters  treeId                                  -> tree definition (Negentropy/NegentropyTrees.cs)
 /// </code>
 /// An event's JSON is in exactly one of payloads and payloads_zstd. The writer only ever puts raw
 /// JSON into payloads; the offline compression pass moves values to payloads_zstd, appending in
@@ -30,7 +32,7 @@ namespace Relay.Native.Storage;
 /// </summary>
 internal sealed class StoreDatabases
 {
-    public const int Count = 14;
+    public const int Count = 16;
 
     public required LightningDatabase Events { get; init; }
     public required LightningDatabase Payloads { get; init; }
@@ -46,6 +48,8 @@ internal sealed class StoreDatabases
     public required LightningDatabase Meta { get; init; }
     public required LightningDatabase CompressedPayloads { get; init; }
     public required LightningDatabase PayloadDictionaries { get; init; }
+    public required LightningDatabase NegTree { get; init; }
+    public required LightningDatabase NegFilters { get; init; }
 
     public static StoreDatabases Open(LightningTransaction txn)
     {
@@ -68,12 +72,14 @@ internal sealed class StoreDatabases
             // Created on first open by this version; older databases gain them without a migration.
             CompressedPayloads = Db("payloads_zstd"),
             PayloadDictionaries = Db("payload_dicts"),
+            NegTree = Db("neg_tree"),
+            NegFilters = Db("neg_filters"),
         };
     }
 
     public void Dispose()
     {
-        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, CompressedPayloads, PayloadDictionaries })
+        foreach (var db in new[] { Events, Payloads, Id, CreatedAt, Author, Kind, AuthorKind, Tag, Replaceable, Expiration, Deleted, Meta, CompressedPayloads, PayloadDictionaries, NegTree, NegFilters })
             db.Dispose();
     }
 }

@@ -75,6 +75,9 @@ internal sealed class StoreWriter
 
     public bool Remove(LightningTransaction txn, ulong levId) => _indexer.Remove(txn, levId);
 
+    /// <summary>Writes state cached during the transaction (negentropy tree nodes); call right before Commit.</summary>
+    public void BeforeCommit(LightningTransaction txn) => _indexer.Trees.Flush(txn);
+
     /// <summary>
     /// NIP-01: the newest created_at wins; on a tie the lowest id wins. An equal id cannot reach
     /// here (it is a duplicate).

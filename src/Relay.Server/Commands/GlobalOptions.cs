@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Relay.Native.Storage;
 using Relay.Server.Config;
-using Relay.Server.Relay;
 
 namespace Relay.Server.Commands;
 

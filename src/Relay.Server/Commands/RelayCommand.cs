@@ -19,6 +19,8 @@ internal static partial class RelayCommand
         if (loaded is null) return GlobalOptions.ExitFailure;
         foreach (var warning in loaded.Warnings) RelayLog.Warn(warning);
         var config = loaded.Config;
+        // The schema has checked the value; the format holds for the life of the process.
+        RelayLog.Format = RelayLog.TryParseFormat(config.Relay.Logging.Format, out var format) ? format : LogFormat.Text;
         try
         {
             loaded.CheckDbPath();

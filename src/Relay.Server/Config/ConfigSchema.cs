@@ -98,6 +98,10 @@ public static class ConfigSchema
     /// <summary>Keys Relay adds in strfry's style (strfry refuses them: a file using them is Relay's).</summary>
     public static IReadOnlyList<ConfigKey> RelayKeys { get; } =
     [
+        // The line format of the log.
+        new StringKey("relay.logging.format", c => c.Relay.Logging.Format, (c, v) => c.Relay.Logging.Format = v, Restart, CheckLogFormat,
+            expectation: "\"text\" or \"json\""),
+
         new IntegerKey("relay.limits.minPowDifficulty", c => c.Relay.Limits.MinPowDifficulty, (c, v) => c.Relay.Limits.MinPowDifficulty = (int)v, 0, 256, false),
         new StringKey("relay.limits.allowedKinds", c => c.Relay.Limits.AllowedKinds, (c, v) => c.Relay.Limits.AllowedKinds = v, false,
             CheckKindRanges, KindRangesFromArray, KindRangesExpectation),
@@ -120,6 +124,9 @@ public static class ConfigSchema
 
     /// <summary>Every key: strfry's, then Relay's own.</summary>
     public static IReadOnlyList<ConfigKey> Keys { get; } = [.. StrfryKeys, .. RelayKeys];
+
+    /// <summary>The paths of <see cref="RelayKeys"/> (a strfry.conf never sets them; their defaults apply).</summary>
+    public static IReadOnlySet<string> RelayOnly { get; } = RelayKeys.Select(k => k.Path).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// Keys that mean nothing to Relay by design. Set in a file they are named in the one startup
@@ -146,7 +153,6 @@ public static class ConfigSchema
     public static IReadOnlySet<string> NotYetHonoured { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         "relay.compression.enabled", "relay.compression.slidingWindow",
-        "relay.logging.dumpInAll", "relay.logging.dumpInEvents", "relay.logging.dumpInReqs", "relay.logging.dbScanPerf", "relay.logging.invalidEvents",
         "relay.numThreads.negentropy",
         "relay.negentropy.enabled", "relay.negentropy.maxSyncEvents",
     };
@@ -218,6 +224,13 @@ public static class ConfigSchema
     {
         if (string.IsNullOrWhiteSpace(value)) throw check.Fail("must be a directory path");
         return value;
+    }
+
+    private static string CheckLogFormat(string value, KeyCheck check)
+    {
+        string format = value.Trim().ToLowerInvariant();
+        if (format is not ("text" or "json")) throw check.Fail("must be \"text\" or \"json\"");
+        return format;
     }
 
     private static string CheckBind(string value, KeyCheck check)

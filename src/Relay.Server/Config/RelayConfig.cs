@@ -124,6 +124,7 @@ public sealed class CompressionConfig
     public bool SlidingWindow { get; set; } = true;
 }
 
+/// <summary>relay.logging: strfry's flags (reloadable), plus the line format.</summary>
 public sealed class LoggingConfig
 {
     public bool DumpInAll { get; set; }
@@ -131,6 +132,8 @@ public sealed class LoggingConfig
     public bool DumpInReqs { get; set; }
     public bool DbScanPerf { get; set; }
     public bool InvalidEvents { get; set; } = true;
+    /// <summary>"text" (logfmt: ts=... level=... msg=... key=value) or "json" (one object per line). Not strfry's; restart required.</summary>
+    public string Format { get; set; } = "text";
 }
 
 public sealed class NumThreadsConfig

@@ -46,7 +46,9 @@ internal static class AuthChallenges
         if (!session.AuthState.TryMarkChallengeSent()) return;
         var b = ClientSession.Scratch();
         RelayMessageWriter.Auth(b, For(session.Id));
-        if (session.Connection.SendText(b.WrittenSpan)) Metrics.AuthChallengesSent.Add(1);
+        if (!session.Connection.SendText(b.WrittenSpan)) return;
+        Metrics.AuthChallengesSent.Add(1);
+        Metrics.CountRelayMessage(RelayVerb.Auth);
     }
 
     private static void Write(long connectionId, Span<byte> destination)

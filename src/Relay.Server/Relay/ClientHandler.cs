@@ -17,7 +17,7 @@ internal sealed class ClientHandler : IWebSocketHandler
 
     public ClientHandler(RelayServer relay) => _relay = relay;
 
-    public void OnOpen(WsConnection connection) => connection.State = new ClientSession(connection);
+    public void OnOpen(WsConnection connection) => connection.State = new ClientSession(connection) { Log = _relay.Log };
 
     public void OnClose(WsConnection connection)
     {
@@ -33,8 +33,10 @@ internal sealed class ClientHandler : IWebSocketHandler
     public ValueTask OnTextMessage(WsConnection connection, ReadOnlySpan<byte> utf8)
     {
         if (connection.State is not ClientSession session) return default;
-        Metrics.ClientMessages.Add(1);
-        if (!ClientMessageReader.TryRead(utf8, out ClientMessage msg, out string? notice))
+        bool read = ClientMessageReader.TryRead(utf8, out ClientMessage msg, out string? notice);
+        Metrics.CountClientMessage(msg.Verb);
+        if (session.Log.DumpsIncoming) session.Log.Incoming(session, msg.Verb, utf8);
+        if (!read)
         {
             // A REQ/COUNT/CLOSE whose subscription id could be read gets CLOSED; anything else a NOTICE.
             if (msg.ReplyWithClosed)

@@ -18,6 +18,8 @@ internal sealed class ClientSession
 
     public WsConnection Connection { get; }
     public long Id => Connection.Id;
+    /// <summary>The relay's relay.logging flags, reachable from every thread that handles this connection.</summary>
+    public LogSwitches Log { get; init; } = LogSwitches.Off;
     public volatile bool Closed;
 
     private Dictionary<string, Subscription>? _open;
@@ -81,28 +83,28 @@ internal sealed class ClientSession
     {
         var b = Scratch();
         RelayMessageWriter.Ok(b, id32, accepted, message);
-        Connection.SendText(b.WrittenSpan);
+        if (Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Ok);
     }
 
     public void SendOkWithIdText(ReadOnlySpan<byte> idUtf8, bool accepted, string message)
     {
         var b = Scratch();
         RelayMessageWriter.OkWithIdText(b, idUtf8, accepted, message);
-        Connection.SendText(b.WrittenSpan);
+        if (Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Ok);
     }
 
     public void SendNotice(string message)
     {
         var b = Scratch();
         RelayMessageWriter.Notice(b, message);
-        Connection.SendText(b.WrittenSpan);
+        if (Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Notice);
     }
 
     public void SendClosed(ReadOnlySpan<byte> subIdRaw, string message)
     {
         var b = Scratch();
         RelayMessageWriter.Closed(b, subIdRaw, message);
-        Connection.SendText(b.WrittenSpan);
+        if (Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Closed);
     }
 }
 
@@ -132,5 +134,10 @@ internal sealed class Subscription
     public ulong SnapshotLevId { get; set; }
     public volatile bool Removed;
 
-    public bool SendEvent(ReadOnlySpan<byte> json) => Session.Connection.SendText(EventPrefix, json, s_eventSuffix);
+    public bool SendEvent(ReadOnlySpan<byte> json)
+    {
+        bool sent = Session.Connection.SendText(EventPrefix, json, s_eventSuffix);
+        if (sent) Metrics.CountRelayMessage(RelayVerb.Event);
+        return sent;
+    }
 }

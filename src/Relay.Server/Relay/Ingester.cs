@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Relay.Native.Crypto;
 using Relay.Native.Events;
 using Relay.Native.Storage;
@@ -37,6 +38,7 @@ internal sealed class Ingester
     }
 
     public void Start() => _thread.Start();
+    public bool IsRunning => _thread.IsAlive;
 
     /// <summary>Queues an EVENT; the result completes later only when the inbox is full (see <see cref="WorkQueue{T}"/>).</summary>
     public ValueTask Post(in IngestJob job)
@@ -118,7 +120,9 @@ internal sealed class Ingester
                 }
                 view.Reset();
 
+                long verifyStart = Stopwatch.GetTimestamp();
                 _verifier.VerifyBatch(sigs.AsSpan(0, 64 * count), ids.AsSpan(0, 32 * count), pubKeys.AsSpan(0, 32 * count), valid.AsSpan(0, count));
+                Metrics.RecordVerify(Stopwatch.GetTimestamp() - verifyStart, count);
                 for (int k = 0; k < count; k++)
                 {
                     ref var s = ref survivors[k];
@@ -239,6 +243,7 @@ internal sealed class Ingester
             RejectParsed(session, header, message);
             return;
         }
+        session.Log.InvalidEvent(session, header, message);
         Metrics.EventsRejected.Add(1);
         Span<byte> idText = stackalloc byte[MaxEchoedIdLength];
         if (EventParser.TryFindIdText(eventJson, idText, out int idLength))
@@ -249,6 +254,7 @@ internal sealed class Ingester
 
     private static void RejectParsed(ClientSession session, in ParsedEventHeader header, string message)
     {
+        session.Log.InvalidEvent(session, header, message);
         Metrics.EventsRejected.Add(1);
         if (header.IdValid) session.SendOk(header.Id.Span, false, message);
         else session.SendNotice(message);

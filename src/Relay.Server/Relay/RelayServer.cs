@@ -26,6 +26,9 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly WebSocketListener _listener;
     private readonly Timer _cron;
     private readonly LiveSettings _settings;
+    private readonly ServerStatus _status;
+    private readonly StoreCapacity _capacity;
+    private volatile bool _started, _draining;
     private int _disposed;
 
     public RelayServer(RelayConfig config, ISchnorrVerifier? verifier = null) : this(new LiveConfig(config), verifier, null) { }
@@ -78,7 +81,11 @@ public sealed class RelayServer : IAsyncDisposable
             HttpHandler = HandleHttp,
             OnError = e => RelayLog.ErrorLimited($"transport: {e.GetType().Name}: {e.Message}"),
         }, new ClientHandler(this));
-        _cron = new Timer(_ => _writer.RequestPurge(), null, Timeout.Infinite, Timeout.Infinite);
+        Log = new LogSwitches(config.Relay.Logging);
+        live.Changed += e => Log.Apply(e.Current.Relay.Logging);
+        _status = new ServerStatus(() => _listener.ConnectionCount, _store);
+        _capacity = new StoreCapacity(_store);
+        _cron = new Timer(_ => { _writer.RequestPurge(); _capacity.Check(); }, null, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>The config the relay follows; hot reload swaps it (see <see cref="LiveConfig"/>).</summary>
@@ -88,6 +95,9 @@ public sealed class RelayServer : IAsyncDisposable
     public RelayConfig Config => Live.Current;
 
     internal RelaySettings Settings => _settings.Current;
+
+    /// <summary>relay.logging's flags; <see cref="LogSwitches.Apply"/> them again on a config reload.</summary>
+    internal LogSwitches Log { get; }
 
     /// <summary>How often expired events are purged (strfry: 9 s); tests shorten it.</summary>
     internal TimeSpan CronPeriod { get; init; } = TimeSpan.FromSeconds(9);
@@ -119,21 +129,56 @@ public sealed class RelayServer : IAsyncDisposable
         _listener.Start();
         // Expired events are never served (queries check expiration); the purge only reclaims space.
         _cron.Change(CronPeriod, CronPeriod);
+        Metrics.Register(_status);
+        _capacity.Check();
+        _started = true;
+    }
+
+    /// <summary>
+    /// /ready: the store answers, every relay thread runs, and the relay is not draining. A load
+    /// balancer stops sending new connections when this turns false; /health stays true while the
+    /// process lives.
+    /// </summary>
+    public bool IsReady => ReadinessProblem() is null;
+
+    /// <summary>Takes the relay out of /ready before a graceful drain (SIGUSR1), so no new clients are sent here.</summary>
+    public void MarkDraining() => _draining = true;
+
+    private string? ReadinessProblem()
+    {
+        if (!_started) return "starting";
+        if (Volatile.Read(ref _disposed) != 0) return "stopping";
+        if (_draining) return "draining";
+        if (!_writer.IsRunning) return "writer thread stopped";
+        foreach (var i in _ingesters) if (!i.IsRunning) return "ingester thread stopped";
+        foreach (var w in _reqWorkers) if (!w.IsRunning) return "REQ worker thread stopped";
+        foreach (var m in _monitors) if (!m.IsRunning) return "monitor thread stopped";
+        try
+        {
+            using var view = _store.BeginRead();
+        }
+        catch (Exception e) when (e is ObjectDisposedException or LightningDB.LightningException)
+        {
+            return "database: " + e.Message;
+        }
+        return null;
     }
 
     private HttpResponse? HandleHttp(HttpRequestInfo request)
     {
         if (request.Path == "/metrics")
-            return HttpResponse.Text(200, Metrics.Render(_listener.ConnectionCount, WebSocketListener.SlowClientTerminations),
-                "text/plain; version=0.0.4; charset=utf-8");
+            return HttpResponse.Text(200, Metrics.Render(_status), "text/plain; version=0.0.4; charset=utf-8");
         if (request.Path == "/health")
             return HttpResponse.Text(200, "ok\n");
+        if (request.Path == "/ready")
+            return ReadinessProblem() is { } problem ? HttpResponse.Text(503, "not ready: " + problem + "\n") : HttpResponse.Text(200, "ready\n");
         return null;
     }
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        Metrics.Unregister(_status);
         await _cron.DisposeAsync();
         await _listener.DisposeAsync();
         // Drain in pipeline order so every accepted event is written and answered before the store closes.

@@ -34,6 +34,7 @@ internal sealed class ReqMonitor
     public int SubscriptionCount => _index.Count;
 
     public void Start() => _thread.Start();
+    public bool IsRunning => _thread.IsAlive;
     public void Post(in MonitorJob job) => _inbox.Enqueue(job);
     public void PostEvents(CommittedBatch batch)
     {

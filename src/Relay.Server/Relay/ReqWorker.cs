@@ -33,6 +33,9 @@ internal sealed class ReqWorker
         public QueryRun Run { get; } = run;
         /// <summary>Null for COUNT.</summary>
         public Subscription? Subscription { get; } = subscription;
+        public long Started { get; } = Stopwatch.GetTimestamp();
+        public long ScanTicks;
+        public int Slices;
     }
 
     public ReqWorker(int index, EventStore store, ReqMonitor[] monitors, LiveSettings settings)
@@ -44,6 +47,7 @@ internal sealed class ReqWorker
     }
 
     public void Start() => _thread.Start();
+    public bool IsRunning => _thread.IsAlive;
 
     /// <summary>Queues a REQ/COUNT/CLOSE; the result completes later only when the inbox is full.</summary>
     public ValueTask Post(in ReqJob job) =>
@@ -128,6 +132,7 @@ internal sealed class ReqWorker
         if (q.Session.Closed) return;
         bool finished;
         view.Renew();
+        long stepStart = Stopwatch.GetTimestamp();
         try
         {
             var settings = _settings.Current;
@@ -148,6 +153,8 @@ internal sealed class ReqWorker
         finally
         {
             _gate.Session = null;
+            q.ScanTicks += Stopwatch.GetTimestamp() - stepStart;
+            q.Slices++;
             _sink.Subscription = null;
             view.Reset();
         }
@@ -159,13 +166,15 @@ internal sealed class ReqWorker
         var b = ClientSession.Scratch();
         if (q.Subscription is null)
         {
+            QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: true, q.Started, q.ScanTicks, q.Slices);
             RelayMessageWriter.Count(b, q.SubIdRaw, q.Run.Count);
-            q.Session.Connection.SendText(b.WrittenSpan);
+            if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Count);
             return;
         }
         Metrics.ReqsServed.Add(1);
+        QueryObservation.Finished(q.Session, q.SubIdRaw, q.Run, isCount: false, q.Started, q.ScanTicks, q.Slices);
         RelayMessageWriter.Eose(b, q.SubIdRaw);
-        q.Session.Connection.SendText(b.WrittenSpan);
+        if (q.Session.Connection.SendText(b.WrittenSpan)) Metrics.CountRelayMessage(RelayVerb.Eose);
         if (q.Subscription.Filters.Length > 0)
             MonitorFor(q.Session).Post(new MonitorJob { Kind = MonitorJobKind.Add, Subscription = q.Subscription });
     }

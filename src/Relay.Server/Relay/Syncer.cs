@@ -40,6 +40,7 @@ internal sealed class Syncer
     }
 
     public void Start() => _thread.Start();
+    public bool IsRunning => _thread.IsAlive;
 
     /// <summary>The highest levId known to be fsynced.</summary>
     public ulong DurableLevId => Volatile.Read(ref _durableLevId);
@@ -83,7 +84,7 @@ internal sealed class Syncer
                     long start = Stopwatch.GetTimestamp();
                     _faults?.SyncerBeforeSync?.Invoke();
                     _store.Sync();
-                    Metrics.SyncTimeMicroseconds.Add((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    Metrics.RecordFsync(Stopwatch.GetTimestamp() - start);
                     if (committed > _durableLevId) Volatile.Write(ref _durableLevId, committed);
                 }
                 for (int i = 0; i < n; i++) acks[i].Session.SendOk(acks[i].Id.Span, acks[i].Accepted, acks[i].Message);

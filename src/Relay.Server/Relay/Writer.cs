@@ -43,6 +43,7 @@ internal sealed class Writer
     public Syncer Syncer => _syncer;
 
     public void Start(ReqMonitor[] monitors) { _monitors = monitors; _syncer.Start(); _thread.Start(); }
+    public bool IsRunning => _thread.IsAlive && _syncer.IsRunning;
 
     public void Post(in WriteJob job)
     {
@@ -123,15 +124,19 @@ internal sealed class Writer
         {
             _faults?.WriterBeforeCommit?.Invoke();
             ulong before = _store.WriteBatch(items.AsSpan(0, n), results.AsSpan(0, n), durable: false);
+            Metrics.CommitWrite.Record(Stopwatch.GetTimestamp() - start);
             _external.OwnBatchCommitted(before, _store.LastLevId);
         }
         catch (Exception e)
         {
             // The transaction was rolled back: nothing of this batch is stored, and every client says so.
-            RelayLog.Error($"writer: batch of {n} not stored: {e.Message}");
-            for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, "error: could not store the event");
+            bool full = StoreCapacity.ReportIfMapFull(e, n);
+            if (!full) RelayLog.Error($"writer: batch of {n} not stored: {e.Message}");
+            Metrics.EventsRejected.Add(n);
+            for (int i = 0; i < n; i++) jobs[i].Session?.SendOk(jobs[i].Id.Span, false, full ? StoreCapacity.FullMessage : "error: could not store the event");
             return;
         }
+        StoreCapacity.NoteCommitted();
 
         // From here the batch is committed: a failure below must not turn into "could not store".
         // Delivery to subscribers is best effort; the answers always go to the syncer.
@@ -152,9 +157,9 @@ internal sealed class Writer
             bool accepted = r.Status is WriteStatus.Stored or WriteStatus.Ephemeral or WriteStatus.Duplicate;
             switch (r.Status)
             {
-                case WriteStatus.Stored: Metrics.EventsWritten.Add(1); break;
+                case WriteStatus.Stored: Metrics.EventsWritten.Add(1); Metrics.CountAcceptedEvent(jobs[i].Packed.Span); break;
                 case WriteStatus.Duplicate: Metrics.EventsDuplicate.Add(1); break;
-                case WriteStatus.Ephemeral: break;
+                case WriteStatus.Ephemeral: Metrics.CountAcceptedEvent(jobs[i].Packed.Span); break;
                 default: Metrics.EventsRejected.Add(1); break;
             }
             if (jobs[i].Session is { } session)
@@ -201,7 +206,8 @@ internal sealed class Writer
         }
         catch (Exception e)
         {
-            RelayLog.Error($"cron: purge failed: {e.Message}");
+            // A full map is reported once by the write path; a purge that cannot run then is no news.
+            if (!StoreCapacity.IsMapFull(e)) RelayLog.Error($"cron: purge failed: {e.Message}");
         }
     }
 

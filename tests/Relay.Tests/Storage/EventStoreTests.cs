@@ -314,6 +314,26 @@ public sealed class EventStoreTests : IDisposable
     }
 
     [Fact]
+    public void Store_of_an_older_schema_opens_and_is_marked_current_so_older_relays_refuse_it()
+    {
+        _db.Write(Note(_alice, 1000));
+        _db.Store.Dispose();
+        using (var env = new LightningEnvironment(_db.Directory, new EnvironmentConfiguration { MapSize = 1L << 30, MaxDatabases = 32 }))
+        {
+            env.Open();
+            using var txn = env.BeginTransaction();
+            using var meta = txn.OpenDatabase("meta");
+            var version = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(version, 1);
+            txn.Put(meta, "schema"u8, version, PutOptions.None).ThrowOnError();
+            txn.Commit().ThrowOnError();
+        }
+        _db.Reopen();
+        Assert.Equal(1, _db.Store.Count);
+        Assert.Equal(EventStore.SchemaVersion, _db.Store.StoredSchemaVersion);
+    }
+
+    [Fact]
     public void Reopened_store_keeps_events_and_never_reuses_a_levId()
     {
         var first = Note(_alice, 1000);

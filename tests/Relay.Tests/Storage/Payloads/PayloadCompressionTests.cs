@@ -39,20 +39,6 @@ public sealed class PayloadCompressionTests : IDisposable
     }
 
     [Fact]
-    public void Compression_moves_the_store_to_schema_2_which_an_older_relay_would_refuse()
-    {
-        NoteCorpus.Write(_db, count: 200, seed: 5);
-        Assert.Equal(1u, _db.Store.StoredSchemaVersion);
-        var compression = new PayloadCompression(_db.Store);
-        var trained = compression.Train(new TrainOptions { DictionarySize = 4 * 1024 });
-        compression.Compress(new CompressOptions { DictId = trained.DictId });
-        Assert.Equal(2u, _db.Store.StoredSchemaVersion);
-        // This Relay still opens it.
-        _db.Reopen();
-        Assert.Equal(200, _db.Store.Count);
-    }
-
-    [Fact]
     public void A_mixed_raw_and_compressed_database_answers_queries_with_the_same_bytes()
     {
         var events = NoteCorpus.Write(_db, count: 800, seed: 2);
