@@ -104,7 +104,10 @@ public class AllocationTests(ITestOutputHelper output)
         double on = await BytesPerEventAsync(events.AsMemory(perProcess), dumpInEvents: true);
 
         output.WriteLine($"allocated per EVENT: {off:F1} B with the dump flags off, {on:F1} B with dumpInEvents on");
-        Assert.True(off <= 16, $"{off:F1} B allocated per EVENT with the dump flags off");
+        // Process-wide, so the relay's timers (housekeeping, config poll, cron) allocate into the
+        // window too, more the longer a loaded machine stretches it; a dumped EVENT costs kilobytes,
+        // one allocation on the EVENT path (a string, a closure) costs 24-100 B per event.
+        Assert.True(off <= 24, $"{off:F1} B allocated per EVENT with the dump flags off");
         Assert.True(on > off + 200, $"dumpInEvents on: {on:F1} B per EVENT, off: {off:F1}; the measurement cannot tell them apart");
     }
 
